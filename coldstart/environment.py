@@ -1,0 +1,89 @@
+"""The process environment a handler sees on Lambda, rebuilt for a local run."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from functools import cache
+from typing import TYPE_CHECKING
+
+from coldstart.errors import EnvironmentProblem, UsageError
+
+if TYPE_CHECKING:
+    from coldstart.launcher import RunOptions
+    from coldstart.target import Target
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_FUNCTION_NAME = "coldstart-local"
+# Variables of the caller's environment passed on to the worker: what an interpreter needs
+# to start (locale, temporary folder, search path for a launcher such as pyenv). Anything
+# else, AWS credentials included, stays out unless given with --env.
+PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT")
+# Lambda passes the execution role's credentials in these variables. Placeholders keep
+# botocore on the same short path (environment variables first) and away from the
+# instance metadata address. --env replaces them.
+PLACEHOLDER_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "ASIACOLDSTARTLOCAL00",
+    "AWS_SECRET_ACCESS_KEY": "coldstart-local-placeholder-secret",
+    "AWS_SESSION_TOKEN": "coldstart-local-placeholder-token",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def parse_env_pairs(pairs: list[str]) -> dict[str, str]:
+    """Parse repeated --env KEY=VALUE options. Raises UsageError on a malformed pair."""
+    env: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not ENV_NAME.match(key):
+            raise UsageError(f"invalid --env {pair!r}: write it as KEY=VALUE, e.g. TABLE=orders")
+        env[key] = value
+    return env
+
+
+@cache
+def python_minor_version(python: str) -> str:
+    """Return "3.X" for an interpreter, asking it once per process."""
+    try:
+        output = subprocess.run(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout.strip()
+    except FileNotFoundError as error:
+        raise EnvironmentProblem(
+            f"interpreter not found: {python} (give an installed Python with --python)"
+        ) from error
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
+        raise EnvironmentProblem(
+            f"interpreter {python} failed to report its version: {error}"
+        ) from error
+    return output
+
+
+def lambda_environment(target: Target, options: RunOptions) -> dict[str, str]:
+    """Build the worker's environment: Lambda's variables, then every --env."""
+    env = {key: os.environ[key] for key in PASSED_THROUGH if key in os.environ}
+    region = options.env.get("AWS_REGION") or DEFAULT_REGION
+    function_name = options.env.get("AWS_LAMBDA_FUNCTION_NAME") or DEFAULT_FUNCTION_NAME
+    env.update(PLACEHOLDER_CREDENTIALS)
+    env.update({
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(options.memory_mb),
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_python{python_minor_version(options.python)}",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "LAMBDA_TASK_ROOT": str(target.root),
+        "LAMBDA_RUNTIME_DIR": "/var/runtime",
+        "_HANDLER": target.handler_string,
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]coldstartlocal",
+        "TZ": ":UTC",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.update(options.env)
+    return env

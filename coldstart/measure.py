@@ -1,0 +1,78 @@
+"""Measure local targets: clean timing runs, interleaved across variants, into reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from coldstart.commands.common import run_progress, work_folder
+from coldstart.console import Streams
+from coldstart.launcher import RunOptions, launch_series
+from coldstart.model import build_report, describe_environment
+from coldstart.runs import build_run
+from coldstart.target import Target
+
+
+@dataclass
+class Variant:
+    """One target with its run options and the label it is shown under."""
+
+    target: Target
+    options: RunOptions
+    label: str
+
+
+def target_section(variant: Variant) -> dict[str, Any]:
+    return {
+        "kind": "local",
+        "handler": variant.target.handler_string,
+        "root": str(variant.target.root),
+        "label": variant.label,
+        "python": variant.options.python,
+    }
+
+
+def settings_section(options: RunOptions, runs: int) -> dict[str, Any]:
+    return {
+        "runs": runs,
+        "warm_invokes": options.warm_invokes,
+        "memory_mb": options.memory_mb,
+        "timeout_s": options.timeout_s,
+        "init_timeout_s": options.init_timeout_s,
+        "env": options.env,
+    }
+
+
+def timing_runs(
+    variants: list[Variant], runs: int, streams: Streams, work_dir: Path
+) -> list[list[dict[str, Any]]]:
+    """Run every variant `runs` times, interleaved, with no instrument but the clock."""
+    pairs = [(variant.target, variant.options) for variant in variants]
+    description = "timing runs" if len(variants) == 1 else f"timing runs x {len(variants)}"
+    with run_progress(streams, runs * len(variants), description) as advance:
+        records = launch_series(pairs, runs, work_dir, on_run=advance)
+    built = []
+    for variant, variant_records in zip(variants, records):
+        options = variant.options
+        built.append([
+            build_run(index, record, options.timeout_s, options.init_timeout_s)
+            for index, record in enumerate(variant_records)
+        ])
+    return built
+
+
+def measure_variants(
+    variants: list[Variant], runs: int, streams: Streams
+) -> list[dict[str, Any]]:
+    """Measure each variant and return one report per variant, in the same order."""
+    with work_folder() as work_dir:
+        all_runs = timing_runs(variants, runs, streams, work_dir)
+    reports = []
+    for variant, variant_runs in zip(variants, all_runs):
+        environment = describe_environment(variant.options.python, variant.options.memory_mb)
+        reports.append(build_report(
+            target_section(variant), environment, variant_runs,
+            settings_section(variant.options, runs),
+        ))
+    return reports

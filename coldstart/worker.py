@@ -1,0 +1,286 @@
+import time
+
+# t1: the first statement. Nothing of coldstart runs before this line in the worker.
+T1_NS = time.monotonic_ns()
+
+import gc  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+# The worker runs inside the user's interpreter (Python 3.9 to 3.14), where coldstart is
+# not installed, so it uses only the standard library and no syntax newer than 3.9.
+# Usage: python worker.py RESULT_FD CONFIG_PATH MODULE ATTRIBUTE
+# Each message to the launcher is one JSON line on RESULT_FD; stdout and stderr belong
+# to the handler. Heavier modules (json, traceback, uuid) are imported after init so that
+# the worker does not pre-import what the handler would pay for.
+
+PROTOCOL = 1
+
+
+class GcRecorder:
+    """Collections per generation and pause time per phase, from gc.callbacks."""
+
+    def __init__(self):
+        self.phase = "init"
+        self.phases = {}
+        self._started_ns = 0
+        self._new_phase("init")
+
+    def _new_phase(self, name):
+        self.phase = name
+        self.phases.setdefault(
+            name, {"collections": [0, 0, 0], "pause_ms": 0.0, "max_pause_ms": 0.0}
+        )
+
+    def switch(self, name):
+        self._new_phase(name)
+
+    def __call__(self, stage, info):
+        if stage == "start":
+            self._started_ns = time.perf_counter_ns()
+            return
+        pause_ms = (time.perf_counter_ns() - self._started_ns) / 1e6
+        record = self.phases[self.phase]
+        generation = info.get("generation", 0)
+        if 0 <= generation <= 2:
+            record["collections"][generation] += 1
+        record["pause_ms"] += pause_ms
+        if pause_ms > record["max_pause_ms"]:
+            record["max_pause_ms"] = pause_ms
+
+
+def send(fd, message):
+    import json
+
+    data = (json.dumps(message, default=repr) + "\n").encode("utf-8")
+    while data:
+        written = os.write(fd, data)
+        data = data[written:]
+
+
+def peak_rss_kib():
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # ru_maxrss is in bytes on macOS and in KiB on Linux and the BSDs.
+    if sys.platform == "darwin":
+        peak //= 1024
+    return peak
+
+
+def describe_exception(error_type, exc, phase):
+    import traceback
+
+    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    try:
+        message = str(exc)
+    except Exception:  # a broken __str__ of the handler's exception
+        message = repr(type(exc))
+    return {
+        "type": error_type,
+        "phase": phase,
+        "message": message,
+        "exception": type(exc).__name__,
+        "traceback": "".join(lines),
+    }
+
+
+def import_handler(module_name, attribute):
+    """Import the handler as the Lambda Python runtime does, or return an error record."""
+    import importlib
+
+    if not module_name or not attribute:
+        handler_string = module_name + "." + attribute if module_name else attribute
+        return None, {
+            "type": "Runtime.MalformedHandlerName",
+            "phase": "init",
+            "message": "Bad handler '%s': not enough values to unpack (expected 2, got 1)"
+            % handler_string,
+            "exception": "ValueError",
+            "traceback": "",
+        }
+    if module_name.split(".")[0] in sys.builtin_module_names:
+        return None, {
+            "type": "Runtime.BuiltInModuleConflict",
+            "phase": "init",
+            "message": "Cannot use built-in module %s as a handler module" % module_name,
+            "exception": "ImportError",
+            "traceback": "",
+        }
+    try:
+        module = importlib.import_module(module_name)
+    except SyntaxError as exc:
+        error = describe_exception("Runtime.UserCodeSyntaxError", exc, "init")
+        error["message"] = "Syntax error in module '%s': %s" % (module_name, exc)
+        return None, error
+    except ImportError as exc:
+        error = describe_exception("Runtime.ImportModuleError", exc, "init")
+        error["message"] = "Unable to import module '%s': %s" % (module_name, exc)
+        return None, error
+    except SystemExit as exc:
+        return None, exit_error(exc, "init")
+    except BaseException as exc:  # module code may raise anything, KeyboardInterrupt included
+        return None, describe_exception(type(exc).__name__, exc, "init")
+    try:
+        handler = getattr(module, attribute)
+    except AttributeError:
+        return None, {
+            "type": "Runtime.HandlerNotFound",
+            "phase": "init",
+            "message": "Handler '%s' missing on module '%s'" % (attribute, module_name),
+            "exception": "AttributeError",
+            "traceback": "",
+        }
+    return handler, None
+
+
+def exit_error(exc, phase):
+    code = exc.code
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        status = 1
+    error = describe_exception("Runtime.ExitError", exc, phase)
+    error["message"] = "Runtime exited with error: exit status %d" % status
+    error["exit_status"] = status
+    return error
+
+
+class LambdaContext:
+    """The context object the Lambda Python runtime passes to a handler."""
+
+    def __init__(self, config, deadline_ns):
+        import uuid
+
+        self.function_name = config["function_name"]
+        self.function_version = config["function_version"]
+        self.invoked_function_arn = config["invoked_function_arn"]
+        self.memory_limit_in_mb = int(config["memory_mb"])
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = config["log_group_name"]
+        self.log_stream_name = config["log_stream_name"]
+        self.identity = None
+        self.client_context = None
+        self.tenant_id = None
+        self._deadline_ns = deadline_ns
+
+    def get_remaining_time_in_millis(self):
+        remaining_ns = self._deadline_ns - time.monotonic_ns()
+        return max(0, remaining_ns // 1000000)
+
+    def __repr__(self):
+        return "LambdaContext(%s, %s)" % (self.function_name, self.aws_request_id)
+
+
+def invoke_once(handler, event, config):
+    """Call the handler once and serialise its result as Lambda does.
+
+    Returns (start_ns, end_ns, error). The serialisation is part of the invoke.
+    """
+    import json
+
+    start_ns = time.monotonic_ns()
+    context = LambdaContext(config, start_ns + int(config["timeout_s"] * 1e9))
+    try:
+        result = handler(event, context)
+    except SystemExit as exc:
+        return start_ns, time.monotonic_ns(), exit_error(exc, "invoke")
+    except BaseException as exc:
+        return start_ns, time.monotonic_ns(), describe_exception(
+            type(exc).__name__, exc, "invoke"
+        )
+    try:
+        json.dumps(result)
+    except (TypeError, ValueError, OverflowError) as exc:
+        if hasattr(result, "close") and type(result).__name__ == "coroutine":
+            result.close()
+        error = describe_exception("Runtime.MarshalError", exc, "invoke")
+        error["message"] = "Unable to marshal response: %s" % exc
+        return start_ns, time.monotonic_ns(), error
+    return start_ns, time.monotonic_ns(), None
+
+
+def load_config(path):
+    import json
+
+    with open(path, encoding="utf-8") as file:
+        return json.load(file)
+
+
+def main():
+    result_fd = int(sys.argv[1])
+    config_path = sys.argv[2]
+    module_name = sys.argv[3]
+    attribute = sys.argv[4]
+    os.set_inheritable(result_fd, False)
+
+    # sys.path as on Lambda: the task root first, never the worker's own folder.
+    worker_folder = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != worker_folder]
+    sys.path.insert(0, os.getcwd())
+    sys.argv[:] = [os.environ.get("LAMBDA_RUNTIME_DIR", "/var/runtime") + "/bootstrap.py"]
+
+    recorder = GcRecorder()
+    gc.callbacks.append(recorder)
+
+    handler, error = import_handler(module_name, attribute)
+    t2_ns = time.monotonic_ns()
+    recorder.switch("first_invoke")
+    send(result_fd, {
+        "kind": "init", "protocol": PROTOCOL, "t1_ns": T1_NS, "t2_ns": t2_ns,
+        "modules": len(sys.modules), "rss_kib": peak_rss_kib(), "error": error,
+    })
+    if error is not None:
+        finish(result_fd, recorder, 1)
+        return
+
+    # The worker's own modules for the invoke phase, loaded before its clock starts.
+    import json  # noqa: F401
+    import uuid  # noqa: F401
+
+    config = load_config(config_path)
+    event = config["event"]
+    invokes = 1 + int(config["warm_invokes"])
+    for index in range(invokes):
+        if index == 1:
+            recorder.switch("warm_invoke")
+        start_ns, end_ns, error = invoke_once(handler, event, config)
+        send(result_fd, {
+            "kind": "invoke", "index": index, "start_ns": start_ns, "end_ns": end_ns,
+            "error": error,
+        })
+        if error is not None:
+            finish(result_fd, recorder, 1)
+            return
+    finish(result_fd, recorder, 0)
+
+
+def finish(result_fd, recorder, status):
+    gc.callbacks.remove(recorder)
+    send(result_fd, {
+        "kind": "done", "peak_rss_kib": peak_rss_kib(), "gc": recorder.phases,
+        "modules": len(sys.modules),
+    })
+    # Skip interpreter teardown: stray non-daemon threads or atexit hooks of the handler
+    # must not keep the run alive, and Lambda freezes the environment instead of exiting.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass  # the handler closed or replaced the stream
+    os._exit(status)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BaseException:
+        # A failure of the worker itself, not of the handler: say so on stderr and leave.
+        import traceback
+
+        traceback.print_exc()
+        os._exit(70)
