@@ -114,11 +114,24 @@ def gc_section(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
     }
 
 
+def modules_section(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Move the module names out of each run: they are the same in every successful run."""
+    names = None
+    for run in runs:
+        run_names = run.pop("module_names_at_init", None)
+        if names is None and run["status"] == "ok" and run_names is not None:
+            names = run_names
+    if names is None:
+        return None
+    return {"count_at_init": len(names), "names_at_init": names}
+
+
 def build_report(
     target: dict[str, Any], environment: dict[str, Any], runs: list[dict[str, Any]],
     settings: dict[str, Any],
 ) -> dict[str, Any]:
     summary = summarize_runs(runs)
+    modules = modules_section(runs)
     return {
         "schema": SCHEMA,
         "tool_version": __version__,
@@ -128,6 +141,7 @@ def build_report(
         "settings": settings,
         "runs": runs,
         "summary": summary,
+        "modules": modules,
         "warnings": summary_warnings(summary),
         "imports": None,
         "allocations": None,

@@ -78,6 +78,7 @@ def build_run(index: int, record: dict[str, Any], timeout_s: float,
             run["import_ms"] = (message["t2_ns"] - message["t1_ns"]) / NS_PER_MS
             run["init_ms"] = (message["t2_ns"] - t0_ns) / NS_PER_MS
             run["modules_at_init"] = message.get("modules")
+            run["module_names_at_init"] = message.get("module_names")
             phase = "invoke"
         elif kind == "invoke":
             duration = (message["end_ns"] - message["start_ns"]) / NS_PER_MS

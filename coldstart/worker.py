@@ -232,7 +232,8 @@ def main():
     recorder.switch("first_invoke")
     send(result_fd, {
         "kind": "init", "protocol": PROTOCOL, "t1_ns": T1_NS, "t2_ns": t2_ns,
-        "modules": len(sys.modules), "rss_kib": peak_rss_kib(), "error": error,
+        "modules": len(sys.modules), "module_names": sorted(sys.modules),
+        "rss_kib": peak_rss_kib(), "error": error,
     })
     if error is not None:
         finish(result_fd, recorder, 1)
