@@ -147,6 +147,7 @@ def build_report(
         "allocations": None,
         "gc": gc_section(runs),
         "hotspots": None,
+        "findings": [],
         "error": common_error(runs),
     }
 
