@@ -112,6 +112,55 @@ def profile(
     raise typer.Exit(command.run(request, make_streams(quiet, no_color, json_path)))
 
 
+@app.command()
+def emulate(
+    target: Annotated[str, typer.Argument(
+        help="app.py, app.py:function, or a handler string such as src/orders/app.handler."
+    )],
+    handler: Annotated[str | None, typer.Option(
+        "--handler", help="Function in the file (default: handler, else lambda_handler)."
+    )] = None,
+    root: Annotated[str | None, typer.Option(
+        "--root", help="Task root a handler string is resolved against (default: .)."
+    )] = None,
+    host: Annotated[str, typer.Option(
+        "--host", help="Address to listen on. Anything but loopback exposes the handler."
+    )] = "127.0.0.1",
+    port: Annotated[int, typer.Option(
+        "--port", help="TCP port to listen on; 0 picks a free one and prints it."
+    )] = 9001,
+    env: EnvOption = None,
+    python: PythonOption = None,
+    memory: MemoryOption = 128,
+    timeout: TimeoutOption = 3.0,
+    init_timeout: InitTimeoutOption = 10.0,
+    max_environments: Annotated[int, typer.Option(
+        "--max-environments",
+        help="Execution environments per function at once; more concurrent invokes are "
+             "throttled (429).",
+    )] = 10,
+    update_delay: Annotated[float, typer.Option(
+        "--update-delay",
+        help="Seconds a configuration update stays InProgress before it is Successful.",
+    )] = 0.0,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also log every HTTP request."
+    )] = False,
+    quiet: QuietOption = False,
+    no_color: NoColorOption = False,
+) -> None:
+    """Serve the Lambda API for one handler on 127.0.0.1, with real cold and warm starts."""
+    from coldstart.commands import emulate as command
+
+    request = command.EmulateRequest(
+        target=target, handler=handler, root=root, env=env or [],
+        python=python or sys.executable, memory_mb=memory, timeout_s=timeout,
+        init_timeout_s=init_timeout, host=host, port=port,
+        max_environments=max_environments, update_delay_s=update_delay, verbose=verbose,
+    )
+    raise typer.Exit(command.run(request, make_streams(quiet, no_color)))
+
+
 def print_error(message: str) -> None:
     sys.stderr.write(f"coldstart: error: {message}\n")
 

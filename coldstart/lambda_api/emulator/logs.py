@@ -1,0 +1,127 @@
+"""The log records of one invoke, as the Lambda Python runtime writes them.
+
+Lambda's text log format: INIT_START and INIT_REPORT around a cold start, then START, the
+handler's output, END and REPORT. Fields of INIT_REPORT and REPORT are tab-separated.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from dataclasses import dataclass, field
+
+# Invoke returns only the end of the log in X-Amz-Log-Result.
+LOG_TAIL_BYTES = 4096
+
+
+@dataclass
+class InvokeRecord:
+    """What one invoke did, for its log and the REPORT line."""
+
+    request_id: str
+    version: str
+    memory_mb: int
+    duration_ms: float = 0.0
+    max_memory_used_mb: int = 0
+    # Set on a cold start only.
+    init_ms: float | None = None
+    init_output: str = ""
+    init_error: dict | None = None
+    output: str = ""
+    error: dict | None = None
+    # "error" or "timeout" when the environment failed (Lambda's Status field).
+    status: str | None = None
+    runtime_version: str = ""
+    runtime_version_arn: str = ""
+    extra_lines: list[str] = field(default_factory=list)
+
+
+def format_ms(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def billed_ms(record: InvokeRecord) -> int:
+    """Return the billed duration in whole milliseconds.
+
+    Since 1 August 2025 the init phase of an on-demand cold start is billed too (AWS
+    Compute Blog, "AWS Lambda standardizes billing for INIT Phase").
+    """
+    total = record.duration_ms + (record.init_ms or 0.0)
+    return max(1, math.ceil(total))
+
+
+def report_line(record: InvokeRecord) -> str:
+    fields = [
+        f"REPORT RequestId: {record.request_id}",
+        f"Duration: {format_ms(record.duration_ms)} ms",
+        f"Billed Duration: {billed_ms(record)} ms",
+        f"Memory Size: {record.memory_mb} MB",
+        f"Max Memory Used: {record.max_memory_used_mb} MB",
+    ]
+    if record.init_ms is not None:
+        fields.append(f"Init Duration: {format_ms(record.init_ms)} ms")
+    if record.status is not None:
+        fields.append(f"Status: {record.status}")
+        error = record.error or record.init_error
+        if error is not None and record.status == "error":
+            fields.append(f"Error Type: {error['type']}")
+    return "\t".join(fields)
+
+
+def init_report_line(record: InvokeRecord) -> str:
+    error = record.init_error or {}
+    status = "timeout" if error.get("type") == "Sandbox.Timedout" else "error"
+    fields = [
+        f"INIT_REPORT Init Duration: {format_ms(record.init_ms or 0.0)} ms",
+        "Phase: init",
+        f"Status: {status}",
+    ]
+    if status == "error":
+        fields.append(f"Error Type: {error.get('type')}")
+    return "\t".join(fields)
+
+
+def error_lines(error: dict) -> str:
+    """Return the runtime's `[ERROR]` record of an exception, with its stack trace."""
+    text = f"[ERROR] {error['type']}: {error.get('message', '')}\n"
+    stack = error.get("stack_trace") or []
+    if stack:
+        text += "Traceback (most recent call last):\n" + "".join(stack)
+    return text
+
+
+def ensure_newline(text: str) -> str:
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
+def invoke_log(record: InvokeRecord) -> str:
+    """Return the whole log of one invoke, as CloudWatch Logs would store it."""
+    parts: list[str] = []
+    if record.init_ms is not None:
+        parts.append(
+            f"INIT_START Runtime Version: {record.runtime_version}\t"
+            f"Runtime Version ARN: {record.runtime_version_arn}\n"
+        )
+        parts.append(ensure_newline(record.init_output))
+        if record.init_error is not None:
+            if record.init_error.get("type") != "Sandbox.Timedout":
+                parts.append(error_lines(record.init_error))
+            parts.append(init_report_line(record) + "\n")
+    parts.append(f"START RequestId: {record.request_id} Version: {record.version}\n")
+    parts.append(ensure_newline(record.output))
+    if record.error is not None and record.status is None:
+        parts.append(error_lines(record.error))
+    parts.extend(line + "\n" for line in record.extra_lines)
+    parts.append(f"END RequestId: {record.request_id}\n")
+    parts.append(report_line(record) + "\n")
+    return "".join(parts)
+
+
+def log_tail(log: str, limit: int = LOG_TAIL_BYTES) -> str:
+    """Return the last `limit` bytes of the log, base64-encoded, as in X-Amz-Log-Result."""
+    data = log.encode("utf-8")[-limit:]
+    # Drop UTF-8 continuation bytes left at the cut, so the tail decodes cleanly.
+    start = 0
+    while start < len(data) and data[start] & 0xC0 == 0x80:
+        start += 1
+    return base64.b64encode(data[start:]).decode("ascii")

@@ -1,0 +1,309 @@
+"""`coldstart emulate` through real boto3 over HTTP, the emulator a real subprocess."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import signal
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import FIXTURES
+from tests.emulator_process import Emulator, lambda_client, process_alive, running_emulator
+
+APP = str(FIXTURES / "emulate" / "app.py")
+REPORT = re.compile(
+    r"^REPORT RequestId: (?P<id>[0-9a-f-]{36})\tDuration: (?P<duration>\d+\.\d\d) ms\t"
+    r"Billed Duration: (?P<billed>\d+) ms\tMemory Size: (?P<memory>\d+) MB\t"
+    r"Max Memory Used: (?P<used>\d+) MB(?:\tInit Duration: (?P<init>\d+\.\d\d) ms)?"
+    r"(?:\tStatus: (?P<status>\w+))?(?:\tError Type: (?P<error_type>\S+))?$",
+    re.MULTILINE,
+)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with running_emulator(APP, "--env", "TABLE_NAME=orders", "--timeout", "2",
+                          "--max-environments", "2") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(emulator: Emulator):  # noqa: ANN201
+    return lambda_client(emulator.url)
+
+
+def invoke(client, name: str, event: dict | None = None, **kwargs) -> dict:  # noqa: ANN001
+    """Invoke with the log tail; return the response with payload and log decoded."""
+    payload = json.dumps(event or {}).encode()
+    response = client.invoke(FunctionName=name, LogType="Tail", Payload=payload, **kwargs)
+    response["body"] = json.loads(response["Payload"].read())
+    response["log"] = base64.b64decode(response["LogResult"]).decode()
+    return response
+
+
+def report_of(log: str) -> re.Match:
+    match = REPORT.search(log)
+    assert match is not None, log
+    return match
+
+
+def test_cold_then_warm_invokes(client) -> None:  # noqa: ANN001
+    first = invoke(client, "cold-warm", {"n": 1})
+    second = invoke(client, "cold-warm", {"n": 2})
+    third = invoke(client, "cold-warm", {"n": 3})
+    assert first["StatusCode"] == 200
+    assert "FunctionError" not in first
+    assert first["ExecutedVersion"] == "$LATEST"
+    assert first["body"]["event"] == {"n": 1}
+    assert first["body"]["table"] == "orders"
+    assert first["body"]["function_name"] == "cold-warm"
+    assert second["body"]["pid"] == first["body"]["pid"]
+    assert third["body"]["pid"] == first["body"]["pid"]
+    cold = report_of(first["log"])
+    assert cold["init"] is not None
+    assert float(cold["init"]) > 0
+    assert cold["memory"] == "128"
+    assert int(cold["used"]) > 0
+    assert int(cold["billed"]) >= float(cold["duration"]) + float(cold["init"])
+    assert first["log"].startswith("INIT_START Runtime Version: python3.")
+    assert "module initialised" in first["log"]
+    assert report_of(second["log"])["init"] is None
+    assert report_of(third["log"])["init"] is None
+    assert "INIT_START" not in second["log"]
+    assert "module initialised" not in second["log"]
+
+
+def test_log_has_start_output_end(client) -> None:  # noqa: ANN001
+    response = invoke(client, "log-order")
+    request_id = report_of(response["log"])["id"]
+    lines = response["log"].splitlines()
+    start = lines.index(f"START RequestId: {request_id} Version: $LATEST")
+    output = lines.index(f"handling {request_id}")
+    end = lines.index(f"END RequestId: {request_id}")
+    assert start < output < end
+    assert lines[-1].startswith(f"REPORT RequestId: {request_id}\t")
+
+
+def test_update_retires_worker(client) -> None:  # noqa: ANN001
+    name = "update-retires"
+    before = invoke(client, name)
+    config_before = client.get_function_configuration(FunctionName=name)
+    updated = client.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {"TABLE_NAME": "orders", "NONCE": "n1"}},
+        KMSKeyArn="arn:aws:kms:us-east-1:123456789012:key/emulated", Description="changed",
+        MemorySize=256,
+    )
+    assert updated["LastUpdateStatus"] == "InProgress"
+    client.get_waiter("function_updated_v2").wait(
+        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 5}
+    )
+    after = invoke(client, name)
+    config_after = client.get_function_configuration(FunctionName=name)
+    assert after["body"]["pid"] != before["body"]["pid"]
+    assert after["body"]["nonce"] == "n1"
+    assert after["body"]["memory_limit_in_mb"] == 256
+    assert report_of(after["log"])["init"] is not None
+    assert report_of(after["log"])["memory"] == "256"
+    assert config_after["RevisionId"] != config_before["RevisionId"]
+    assert config_after["Environment"]["Variables"] == {"TABLE_NAME": "orders", "NONCE": "n1"}
+    assert config_after["KMSKeyArn"] == "arn:aws:kms:us-east-1:123456789012:key/emulated"
+    assert config_after["Description"] == "changed"
+    assert config_after["LastUpdateStatus"] == "Successful"
+    assert config_after["State"] == "Active"
+
+
+def test_restored_environment_equal(client) -> None:  # noqa: ANN001
+    name = "restore-exact"
+    original = client.get_function_configuration(FunctionName=name)
+    client.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {"TABLE_NAME": "orders", "NONCE": "x"}}
+    )
+    client.update_function_configuration(
+        FunctionName=name, Environment=original["Environment"]
+    )
+    restored = client.get_function_configuration(FunctionName=name)
+    assert restored["Environment"] == original["Environment"]
+    assert "KMSKeyArn" not in restored
+
+
+def test_get_function_for_waiter(client) -> None:  # noqa: ANN001
+    response = client.get_function(FunctionName="get-function")
+    assert response["Configuration"]["FunctionName"] == "get-function"
+    assert response["Configuration"]["LastUpdateStatus"] == "Successful"
+    assert response["Code"]["RepositoryType"] == "S3"
+
+
+def test_reserved_variable_rejected(client) -> None:  # noqa: ANN001
+    with pytest.raises(ClientError) as caught:
+        client.update_function_configuration(
+            FunctionName="reserved", Environment={"Variables": {"AWS_REGION": "eu-west-1"}}
+        )
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "AWS_REGION" in caught.value.response["Error"]["Message"]
+
+
+def test_function_error_header_and_payload(client) -> None:  # noqa: ANN001
+    ok = invoke(client, "errors")
+    failed = invoke(client, "errors", {"action": "fail"})
+    again = invoke(client, "errors")
+    assert failed["FunctionError"] == "Unhandled"
+    assert failed["StatusCode"] == 200
+    assert set(failed["body"]) == {"errorMessage", "errorType", "stackTrace", "requestId"}
+    assert failed["body"]["errorType"] == "ValueError"
+    assert failed["body"]["errorMessage"] == "order id missing from the event"
+    assert failed["body"]["requestId"] == report_of(failed["log"])["id"]
+    assert any("app.py" in entry and "in handler" in entry
+               for entry in failed["body"]["stackTrace"])
+    assert all("worker.py" not in entry for entry in failed["body"]["stackTrace"])
+    assert "[ERROR] ValueError: order id missing from the event" in failed["log"]
+    assert again["body"]["pid"] == ok["body"]["pid"]
+
+
+def test_handler_exit_is_exit_error(client) -> None:  # noqa: ANN001
+    before = invoke(client, "exits")
+    exited = invoke(client, "exits", {"action": "exit"})
+    after = invoke(client, "exits")
+    assert exited["FunctionError"] == "Unhandled"
+    assert exited["body"]["errorType"] == "Runtime.ExitError"
+    assert "exit status 4" in exited["body"]["errorMessage"]
+    report = report_of(exited["log"])
+    assert report["status"] == "error"
+    assert report["error_type"] == "Runtime.ExitError"
+    assert after["body"]["pid"] != before["body"]["pid"]
+    assert report_of(after["log"])["init"] is not None
+
+
+def test_timeout_kills_worker(client) -> None:  # noqa: ANN001
+    before = invoke(client, "timeouts")
+    timed_out = invoke(client, "timeouts", {"action": "sleep", "seconds": 30})
+    after = invoke(client, "timeouts")
+    assert timed_out["FunctionError"] == "Unhandled"
+    assert timed_out["body"]["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 2.00 seconds" in timed_out["body"]["errorMessage"]
+    assert report_of(timed_out["log"])["status"] == "timeout"
+    assert not process_alive(before["body"]["pid"])
+    assert report_of(after["log"])["init"] is not None
+
+
+def test_payload_too_large(client) -> None:  # noqa: ANN001
+    payload = json.dumps({"data": "x" * (6 * 1024 * 1024)}).encode()
+    with pytest.raises(ClientError) as caught:
+        client.invoke(FunctionName="large", Payload=payload)
+    error = caught.value.response
+    assert error["Error"]["Code"] == "RequestTooLargeException"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert "6291456 bytes" in error["Error"]["Message"]
+    assert invoke(client, "large")["StatusCode"] == 200
+
+
+def test_invalid_json_payload(client) -> None:  # noqa: ANN001
+    with pytest.raises(ClientError) as caught:
+        client.invoke(FunctionName="bad-json", Payload=b"{not json")
+    assert caught.value.response["Error"]["Code"] == "InvalidRequestContentException"
+
+
+def test_any_name_or_arn_served(client) -> None:  # noqa: ANN001
+    arn = "arn:aws:lambda:eu-west-1:210987654321:function:orders-prod:7"
+    full = invoke(client, arn)
+    partial = invoke(client, "123456789012:function:any-name")
+    qualified = invoke(client, "plain-name", Qualifier="live")
+    assert full["ExecutedVersion"] == "7"
+    assert full["body"]["function_name"] == "orders-prod"
+    assert full["body"]["invoked_function_arn"] == arn
+    assert partial["body"]["function_name"] == "any-name"
+    assert qualified["ExecutedVersion"] == "$LATEST"
+    assert qualified["body"]["invoked_function_arn"].endswith(":function:plain-name:live")
+    configuration = client.get_function_configuration(FunctionName=arn)
+    assert configuration["FunctionArn"] == arn
+
+
+def test_invalid_function_name(client) -> None:  # noqa: ANN001
+    with pytest.raises(ClientError) as caught:
+        client.get_function_configuration(FunctionName="bad name!")
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_dry_run_and_event(client) -> None:  # noqa: ANN001
+    dry = client.invoke(FunctionName="async", InvocationType="DryRun")
+    event = client.invoke(FunctionName="async", InvocationType="Event", Payload=b"{}")
+    assert dry["StatusCode"] == 204
+    assert event["StatusCode"] == 202
+
+
+def test_provisioned_concurrency_none(client) -> None:  # noqa: ANN001
+    response = client.list_provisioned_concurrency_configs(FunctionName="pc")
+    assert response["ProvisionedConcurrencyConfigs"] == []
+
+
+def test_concurrent_invokes_cold(client) -> None:  # noqa: ANN001
+    with ThreadPoolExecutor(2) as pool:
+        responses = list(pool.map(
+            lambda _: invoke(client, "concurrent", {"action": "sleep", "seconds": 0.5}),
+            range(2),
+        ))
+    pids = {response["body"]["pid"] for response in responses}
+    assert len(pids) == 2
+    assert all(report_of(response["log"])["init"] is not None for response in responses)
+
+
+def test_unknown_route_json_error(emulator: Emulator) -> None:
+    request = urllib.request.Request(f"{emulator.url}/2015-03-31/layers", method="GET")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=10)
+    assert caught.value.code == 404
+    assert caught.value.headers["x-amzn-ErrorType"] == "UnknownOperationException"
+    body = json.loads(caught.value.read())
+    assert "Unknown operation GET /2015-03-31/layers" in body["message"]
+
+
+def test_listens_on_loopback_only(emulator: Emulator) -> None:
+    import psutil
+
+    listening = [
+        connection.laddr for connection in psutil.Process(emulator.process.pid).net_connections()
+        if connection.status == psutil.CONN_LISTEN
+    ]
+    assert listening
+    assert all(address.ip == "127.0.0.1" for address in listening)
+    assert all(address.port == emulator.port for address in listening)
+
+
+def test_init_error_reported() -> None:
+    with running_emulator(str(FIXTURES / "failures" / "missing_module.py")) as running:
+        client = lambda_client(running.url)
+        response = invoke(client, "broken")
+    assert response["FunctionError"] == "Unhandled"
+    assert response["body"]["errorType"] == "Runtime.ImportModuleError"
+    assert "orders_client_not_installed" in response["body"]["errorMessage"]
+    assert "INIT_REPORT Init Duration:" in response["log"]
+    assert "Phase: init\tStatus: error\tError Type: Runtime.ImportModuleError" in (
+        response["log"]
+    )
+    assert report_of(response["log"])["status"] == "error"
+
+
+def test_sigint_stops_workers() -> None:
+    with running_emulator(APP) as running:
+        pid = invoke(lambda_client(running.url), "stop")["body"]["pid"]
+        assert process_alive(pid)
+        code, stderr = running.stop(signal.SIGINT)
+    assert code == 130
+    assert not process_alive(pid)
+    assert "stopped environment" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_sigterm_exits_zero() -> None:
+    with running_emulator(APP) as running:
+        pid = invoke(lambda_client(running.url), "stop")["body"]["pid"]
+        code, stderr = running.stop(signal.SIGTERM)
+    assert code == 0
+    assert not process_alive(pid)
+    assert "Traceback" not in stderr
