@@ -279,8 +279,8 @@ def finish(result_fd, recorder, status):
 # Serve mode, used by `coldstart emulate`: one warm execution environment.
 # Usage: python worker.py --serve RESULT_FD REQUEST_FD CONFIG_PATH MODULE ATTRIBUTE
 # The handler is imported once and an init message sent on RESULT_FD, then each request
-# read from REQUEST_FD (an ASCII length line, then that many bytes of JSON) is answered
-# with one invoke message. The worker leaves when REQUEST_FD reaches end of file.
+# read from REQUEST_FD (an ASCII length line, then that many bytes of JSON) gets one
+# invoke message in reply. The worker leaves when REQUEST_FD reaches end of file.
 
 
 def serve_main():
@@ -360,9 +360,9 @@ class ClientContext:
 
 
 def serve_invoke(handler, request, config):
-    """Answer one request: decode the event, call the handler, serialise its result.
+    """Run one request: decode the event, call the handler, serialise its result.
 
-    Returns the invoke message and the exit status when the handler asked to exit.
+    Returns the invoke message, and the exit status when the handler called sys.exit.
     """
     import json
 

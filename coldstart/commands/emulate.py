@@ -1,7 +1,7 @@
 """Serve the Lambda API on 127.0.0.1 for one handler, with real cold and warm starts.
 
-Any function name, partial or full ARN, or qualifier in a request is served by the same
-handler, as AWS's runtime interface emulator does; each name has its own configuration
+The same handler serves any function name, partial or full ARN, or qualifier in a
+request, as AWS's runtime interface emulator does. Each name has its own configuration
 and execution environments.
 """
 

@@ -1,7 +1,7 @@
 """Execution environments: one warm worker process each, serving invokes one at a time.
 
 An environment starts the worker in serve mode (`worker.py --serve`), which imports the
-handler once (the cold start) and then answers each request sent on a pipe. The worker's
+handler once (the cold start) and then replies to each request sent on a pipe. The worker's
 stdout and stderr share one pipe, read in the same thread as its messages, so that the
 output written before a message is attributed to that message's invoke.
 """
@@ -38,7 +38,7 @@ STOP_GRACE_S = 1.0
 
 @dataclass
 class EnvironmentSpec:
-    """What a new execution environment is started with: a snapshot of the configuration."""
+    """The configuration snapshot a new execution environment starts with."""
 
     target: Target
     options: RunOptions
@@ -59,7 +59,7 @@ class InitResult:
 
 @dataclass
 class InvokeResult:
-    """One request answered (or failed) by an environment."""
+    """The reply of an environment to one request, or its failure."""
 
     duration_ms: float
     output: str
@@ -219,7 +219,7 @@ class ExecutionEnvironment:
         return result
 
     def invoke(self, request: dict[str, Any]) -> InvokeResult:
-        """Send one request to the worker and wait for its answer, within the timeout."""
+        """Send one request to the worker and wait for its reply, within the timeout."""
         body = json.dumps(request).encode("utf-8")
         sent_ns = time.monotonic_ns()
         try:
@@ -227,6 +227,7 @@ class ExecutionEnvironment:
             self._requests.flush()
         except (BrokenPipeError, OSError):
             pass  # the worker has left; the channel reports its exit below
+
         limit_s = self.spec.options.timeout_s
         message, output = self._next_message(limit_s)
         elapsed_ms = (time.monotonic_ns() - sent_ns) / NS_PER_MS
@@ -241,6 +242,7 @@ class ExecutionEnvironment:
             error = crash_error("invoke", returncode)
             return InvokeResult(elapsed_ms, output, None, error, status="error",
                                 extra_lines=exit_lines(request["request_id"], error))
+
         duration_ms = (message["end_ns"] - message["start_ns"]) / NS_PER_MS
         error = message.get("error")
         result = InvokeResult(duration_ms, output, message.get("result"), error,

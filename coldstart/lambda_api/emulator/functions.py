@@ -1,8 +1,8 @@
 """Emulated functions: each has its configuration and a pool of execution environments.
 
-Invokes of one function run one at a time in each environment. An invoke finds an idle
-environment of the current configuration revision (a warm start) or starts a new one (a
-cold start), as Lambda does; invokes beyond `max_environments` busy at once are throttled.
+Each environment runs one invoke at a time. An invoke takes an idle environment of the
+current configuration revision (a warm start) or starts a new one (a cold start), as
+Lambda does. Invokes beyond `max_environments` busy at once are throttled.
 A configuration change retires every environment, so the next invoke is a cold start
 under the new configuration.
 """
@@ -45,11 +45,11 @@ RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024 + 100
 
 @dataclass
 class EmulatorSettings:
-    """What every emulated function starts with, from the command line."""
+    """The command-line settings every emulated function starts with."""
 
     target: Target
-    # Run options of the workers; `options.env` holds the variables set with --env that
-    # Lambda reserves (such as AWS_REGION), applied to the process but not configured.
+    # Run options of the workers. `options.env` contains the --env variables that Lambda
+    # reserves (such as AWS_REGION): they reach the process but not the configuration.
     options: RunOptions
     # The function's own environment variables (the other --env values).
     variables: dict[str, str]

@@ -16,7 +16,7 @@ LOG_TAIL_BYTES = 4096
 
 @dataclass
 class InvokeRecord:
-    """What one invoke did, for its log and the REPORT line."""
+    """The measurements and output of one invoke, for its log and REPORT line."""
 
     request_id: str
     version: str

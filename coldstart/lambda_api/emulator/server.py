@@ -50,7 +50,7 @@ ROUTES = (
 
 
 class EmulatorServer(ThreadingHTTPServer):
-    """A threading HTTP server that holds the registry of emulated functions."""
+    """A threading HTTP server with the registry of emulated functions."""
 
     daemon_threads = True
 
@@ -104,8 +104,9 @@ class LambdaRequestHandler(BaseHTTPRequestHandler):
             self.send_error_response(error)
         except (BrokenPipeError, ConnectionResetError):
             log.info("client %s closed the connection", self.address_string())
-        except Exception as error:  # a fault of the emulator: answered, logged, not raised
+        except Exception as error:  # an emulator fault: logged and returned as a 500
             log.exception("request %s %s failed", method, url.path)
+            self.close_connection = True  # the request body may be left unread
             self.send_error_response(ApiError(500, "ServiceException", str(error)))
 
     # Helpers.
@@ -213,6 +214,7 @@ class LambdaRequestHandler(BaseHTTPRequestHandler):
                 "constraint: Member must satisfy enum value set: [Event, RequestResponse, "
                 "DryRun]"
             )
+
         limit = ASYNC_PAYLOAD_LIMIT_BYTES if invocation_type == "Event" else (
             SYNC_PAYLOAD_LIMIT_BYTES
         )
@@ -223,10 +225,12 @@ class LambdaRequestHandler(BaseHTTPRequestHandler):
                 413, "RequestTooLargeException",
                 f"Request must be smaller than {limit} bytes for the {operation} operation",
             )
+
         payload = self.read_body()
         function, reference = self.function_for(name)
         check_payload_json(payload)
         client_context = decode_client_context(self.headers.get("X-Amz-Client-Context"))
+
         if invocation_type == "DryRun":
             self.send_body(204, b"", {"X-Amz-Executed-Version": reference.executed_version})
             return
