@@ -89,6 +89,7 @@ def test_log_has_start_output_end(client) -> None:  # noqa: ANN001
     end = lines.index(f"END RequestId: {request_id}")
     assert start < output < end
     assert lines[-1].startswith(f"REPORT RequestId: {request_id}\t")
+    assert response["ResponseMetadata"]["RequestId"] == request_id
 
 
 def test_update_retires_worker(client) -> None:  # noqa: ANN001
@@ -251,6 +252,27 @@ def test_concurrent_invokes_cold(client) -> None:  # noqa: ANN001
     pids = {response["body"]["pid"] for response in responses}
     assert len(pids) == 2
     assert all(report_of(response["log"])["init"] is not None for response in responses)
+
+
+def test_cloudwatch_filter_by_request_id(emulator: Emulator, client) -> None:  # noqa: ANN001
+    import boto3
+
+    first = invoke(client, "logged")
+    second = invoke(client, "logged")
+    logs = boto3.client(
+        "logs", endpoint_url=emulator.url, region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    )
+    request_id = second["ResponseMetadata"]["RequestId"]
+    found = logs.filter_log_events(logGroupName="/aws/lambda/logged",
+                                   filterPattern=f'"{request_id}"')
+    messages = [event["message"] for event in found["events"]]
+    assert any(message.startswith(f"REPORT RequestId: {request_id}\t") for message in messages)
+    assert all(request_id in message for message in messages)
+    assert not any(first["ResponseMetadata"]["RequestId"] in message for message in messages)
+    with pytest.raises(ClientError) as caught:
+        logs.filter_log_events(logGroupName="/aws/lambda/never-invoked")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
 def test_unknown_route_json_error(emulator: Emulator) -> None:

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from coldstart.lambda_api.emulator.cloudwatch_logs import LogStore
 from coldstart.lambda_api.emulator.configuration import (
     ApiError,
     apply_update,
@@ -88,8 +89,9 @@ class EmulatedFunction:
     """One function name with its configuration and pool of execution environments."""
 
     def __init__(self, settings: EmulatorSettings, name: str, region: str, account: str,
-                 counter: Any) -> None:
+                 counter: Any, log_store: LogStore) -> None:
         self.settings = settings
+        self.log_store = log_store
         self.name = name
         self.region = region
         self.account = account
@@ -163,9 +165,9 @@ class EmulatedFunction:
     # Invoke.
 
     def invoke(self, reference: FunctionReference, payload: bytes,
-               client_context: dict[str, Any] | None, wait: bool = False) -> InvokeOutcome:
+               client_context: dict[str, Any] | None, request_id: str,
+               wait: bool = False) -> InvokeOutcome:
         """Run one invoke in a warm environment, or in a new one (a cold start)."""
-        request_id = str(uuid.uuid4())
         environment, cold = self._acquire(wait)
         record = InvokeRecord(
             request_id=request_id,
@@ -177,23 +179,34 @@ class EmulatedFunction:
             ),
         )
         try:
-            if cold:
-                init = environment.start()
-                record.init_ms = init.init_ms
-                record.init_output = init.output
-                record.max_memory_used_mb = mebibytes(init.max_memory_kib)
-                if init.error is not None:
-                    return self._init_failed(record, init.error, reference)
-                log.info("cold start of function %s in environment %d: Init Duration "
-                         "%.2f ms", self.name, environment.index, init.init_ms)
-            result = environment.invoke({
-                "request_id": request_id,
-                "payload": payload.decode("utf-8"),
-                "invoked_function_arn": reference.arn(self.region, self.account),
-                "client_context": client_context,
-            })
+            outcome = self._run(environment, cold, record, reference, payload, client_context)
         finally:
             self._release(environment)
+        self.log_store.append(
+            self.describe()["LoggingConfig"]["LogGroup"],
+            environment.spec.options.env["AWS_LAMBDA_LOG_STREAM_NAME"],
+            outcome.log,
+        )
+        return outcome
+
+    def _run(self, environment: ExecutionEnvironment, cold: bool, record: InvokeRecord,
+             reference: FunctionReference, payload: bytes,
+             client_context: dict[str, Any] | None) -> InvokeOutcome:
+        if cold:
+            init = environment.start()
+            record.init_ms = init.init_ms
+            record.init_output = init.output
+            record.max_memory_used_mb = mebibytes(init.max_memory_kib)
+            if init.error is not None:
+                return self._init_failed(record, init.error, reference)
+            log.info("cold start of function %s in environment %d: Init Duration "
+                     "%.2f ms", self.name, environment.index, init.init_ms)
+        result = environment.invoke({
+            "request_id": record.request_id,
+            "payload": payload.decode("utf-8"),
+            "invoked_function_arn": reference.arn(self.region, self.account),
+            "client_context": client_context,
+        })
         return self._invoked(record, result, reference, cold)
 
     def _init_failed(self, record: InvokeRecord, error: dict[str, Any],
@@ -338,6 +351,7 @@ class FunctionRegistry:
         self._functions: dict[str, EmulatedFunction] = {}
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
+        self.log_store = LogStore()
         self._stopped = False
 
     def get(self, reference: FunctionReference, region: str, account: str) -> EmulatedFunction:
@@ -348,7 +362,7 @@ class FunctionRegistry:
                     raise ApiError(503, "ServiceException", "The emulator is shutting down.")
                 function = EmulatedFunction(
                     self.settings, reference.name, reference.region or region,
-                    reference.account or account, self._counter,
+                    reference.account or account, self._counter, self.log_store,
                 )
                 self._functions[reference.name] = function
                 log.info("serving function %s (%s)", reference.name, function.arn)

@@ -35,6 +35,7 @@ ASYNC_PAYLOAD_LIMIT_BYTES = 1024 * 1024
 # A body over this size is not read at all: the connection is closed after the error.
 DISCARD_LIMIT_BYTES = 64 * 1024 * 1024
 DEFAULT_REGION = "us-east-1"
+LOGS_TARGET_PREFIX = "Logs_20140328."
 CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([a-z0-9-]+)/lambda/")
 
 ROUTES = (
@@ -87,7 +88,11 @@ class LambdaRequestHandler(BaseHTTPRequestHandler):
         self.request_id = str(uuid.uuid4())
         url = urlsplit(self.path)
         self.query = {key: values[-1] for key, values in parse_qs(url.query).items()}
+        target = self.headers.get("X-Amz-Target") or ""
         try:
+            if method == "POST" and url.path == "/" and target.startswith(LOGS_TARGET_PREFIX):
+                self.cloudwatch_logs(target.removeprefix(LOGS_TARGET_PREFIX))
+                return
             for route_method, pattern, action in ROUTES:
                 match = pattern.match(url.path)
                 if match and route_method == method:
@@ -101,7 +106,10 @@ class LambdaRequestHandler(BaseHTTPRequestHandler):
                 "ListProvisionedConcurrencyConfigs",
             )
         except ApiError as error:
-            self.send_error_response(error)
+            if target.startswith(LOGS_TARGET_PREFIX):
+                self.send_json_1_1_error(error)
+            else:
+                self.send_error_response(error)
         except (BrokenPipeError, ConnectionResetError):
             log.info("client %s closed the connection", self.address_string())
         except Exception as error:  # an emulator fault: logged and returned as a 500
@@ -182,7 +190,23 @@ class LambdaRequestHandler(BaseHTTPRequestHandler):
                  error.message)
         self.send_json(error.status, error.body(), {"x-amzn-ErrorType": error.code})
 
+    def send_json_1_1_error(self, error: ApiError) -> None:
+        """Send an error in the JSON 1.1 protocol of CloudWatch Logs: `__type` names it."""
+        log.info("CloudWatch Logs: %s %s", error.code, error.message)
+        body = json.dumps({"__type": error.code, "message": error.message}).encode("utf-8")
+        self.send_body(error.status, body, {"x-amzn-ErrorType": error.code})
+
     # Operations.
+
+    def cloudwatch_logs(self, operation: str) -> None:
+        request = self.read_json_body()
+        if operation != "FilterLogEvents":
+            raise ApiError(
+                400, "UnknownOperationException",
+                f"Unknown CloudWatch Logs operation {operation}: the emulator serves only "
+                "FilterLogEvents",
+            )
+        self.send_json(200, self.server.registry.log_store.filter_events(request))
 
     def get_configuration(self, name: str) -> None:
         function, reference = self.function_for(name)
@@ -234,11 +258,12 @@ class LambdaRequestHandler(BaseHTTPRequestHandler):
         if invocation_type == "DryRun":
             self.send_body(204, b"", {"X-Amz-Executed-Version": reference.executed_version})
             return
+        # Lambda's x-amzn-RequestId of an invoke is the request id the function runs with.
         if invocation_type == "Event":
             self.start_event_invoke(function, reference, payload, client_context)
             self.send_body(202, b"")
             return
-        outcome = function.invoke(reference, payload, client_context)
+        outcome = function.invoke(reference, payload, client_context, self.request_id)
         self.send_invoke_response(outcome)
 
     def send_invoke_response(self, outcome: InvokeOutcome) -> None:
@@ -251,9 +276,11 @@ class LambdaRequestHandler(BaseHTTPRequestHandler):
 
     def start_event_invoke(self, function: Any, reference: Any, payload: bytes,
                            client_context: Any) -> None:
+        request_id = self.request_id
+
         def run() -> None:
             try:
-                function.invoke(reference, payload, client_context, wait=True)
+                function.invoke(reference, payload, client_context, request_id, wait=True)
             except ApiError as error:
                 log.warning("event invoke of function %s dropped: %s", function.name,
                             error.message)
