@@ -139,6 +139,9 @@ def run(request: EmulateRequest, streams: Streams) -> int:
 def serve_until_stopped(server: EmulatorServer, registry: FunctionRegistry) -> int:
     """Serve until SIGINT (exit 130, through KeyboardInterrupt) or SIGTERM (exit 0)."""
     previous = signal.signal(signal.SIGTERM, raise_terminated)
+    # A shell without job control starts background commands with SIGINT ignored. The
+    # emulator still stops on it, so that `kill -INT` cleans up as Ctrl-C does.
+    previous_interrupt = signal.signal(signal.SIGINT, signal.default_int_handler)
     reason = "stopped"
     try:
         server.serve_forever(poll_interval=0.2)
@@ -150,13 +153,13 @@ def serve_until_stopped(server: EmulatorServer, registry: FunctionRegistry) -> i
         return ExitCode.OK
     finally:
         # A second Ctrl-C must not cut the cleanup short and leave workers behind.
-        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
             server.server_close()
             registry.stop()
             log.info("emulator %s: every environment stopped", reason)
         finally:
-            signal.signal(signal.SIGINT, interrupt)
+            signal.signal(signal.SIGINT, previous_interrupt)
             signal.signal(signal.SIGTERM, previous)
     return ExitCode.OK
