@@ -120,6 +120,14 @@ def check_variables(variables: Any) -> dict[str, str]:
     """Check Environment.Variables of an update as Lambda does; return them."""
     if not isinstance(variables, dict):
         raise validation_error("Value at 'environment.variables' must be a map of strings")
+    reserved = sorted(key for key in variables if key in RESERVED_VARIABLES)
+    if reserved:
+        raise invalid_parameter(
+            "Lambda was unable to configure your environment variables because the "
+            "environment variables you have provided contains reserved keys that are "
+            "currently not supported for modification. Reserved keys used in this request: "
+            + ", ".join(reserved)
+        )
     for key, value in variables.items():
         if not VARIABLE_NAME.match(key):
             raise validation_error(
@@ -129,14 +137,6 @@ def check_variables(variables: Any) -> dict[str, str]:
             )
         if not isinstance(value, str):
             raise validation_error(f"Value of variable '{key}' must be a string")
-    reserved = sorted(key for key in variables if key in RESERVED_VARIABLES)
-    if reserved:
-        raise invalid_parameter(
-            "Lambda was unable to configure your environment variables because the "
-            "environment variables you have provided contains reserved keys that are "
-            "currently not supported for modification. Reserved keys used in this request: "
-            + ", ".join(reserved)
-        )
     measured = json.dumps(variables, separators=(",", ":"))
     if len(measured.encode("utf-8")) > VARIABLES_LIMIT_BYTES:
         raise invalid_parameter(

@@ -8,16 +8,17 @@ from dataclasses import dataclass
 DEFAULT_ACCOUNT = "123456789012"
 LATEST = "$LATEST"
 
-# Lambda's pattern for FunctionName in the Invoke and configuration calls.
+# Lambda's pattern for FunctionName (NamespacedFunctionName in botocore's service model),
+# anchored.
 FUNCTION_NAME = re.compile(
     r"^(?:arn:(?P<partition>aws[a-zA-Z-]*)?:lambda:)?"
-    r"(?:(?P<region>[a-z]{2}(?:-gov)?-[a-z]+-\d{1}):)?"
+    r"(?:(?P<region>(?:eusc-)?[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1}):)?"
     r"(?:(?P<account>\d{12}):)?"
     r"(?:function:)?"
     r"(?P<name>[a-zA-Z0-9\-_\.]+)"
-    r"(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9\-_]+))?$"
+    r"(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9\-_]+))?$"
 )
-QUALIFIER = re.compile(r"^(\$LATEST|[a-zA-Z0-9\-_]+)$")
+QUALIFIER = re.compile(r"^(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9\-_$]+)$")
 
 
 class InvalidFunctionName(ValueError):
