@@ -297,18 +297,48 @@ def test_listens_on_loopback_only(emulator: Emulator) -> None:
     assert all(address.port == emulator.port for address in listening)
 
 
-def test_init_error_reported() -> None:
-    with running_emulator(str(FIXTURES / "failures" / "missing_module.py")) as running:
+@pytest.mark.parametrize(("fixture", "error_type", "message", "status"), [
+    ("missing_module.py", "Runtime.ImportModuleError", "orders_client_not_installed", "error"),
+    ("syntax_error.py", "Runtime.UserCodeSyntaxError", "Syntax error in module", "error"),
+    ("exit_at_import.py", "Runtime.ExitError", "exit status 3", "error"),
+    ("segfault_at_import.py", "Runtime.ExitError", "signal: SIGSEGV", "error"),
+    ("slow_init.py", "Sandbox.Timedout", "Task timed out after 1.00 seconds", "timeout"),
+])
+def test_init_failure_reported(fixture: str, error_type: str, message: str,
+                               status: str) -> None:
+    target = str(FIXTURES / "failures" / fixture)
+    with running_emulator(target, "--init-timeout", "1") as running:
         client = lambda_client(running.url)
         response = invoke(client, "broken")
+        again = invoke(client, "broken")
     assert response["FunctionError"] == "Unhandled"
-    assert response["body"]["errorType"] == "Runtime.ImportModuleError"
-    assert "orders_client_not_installed" in response["body"]["errorMessage"]
+    assert response["body"]["errorType"] == error_type
+    assert message in response["body"]["errorMessage"]
     assert "INIT_REPORT Init Duration:" in response["log"]
-    assert "Phase: init\tStatus: error\tError Type: Runtime.ImportModuleError" in (
-        response["log"]
-    )
-    assert report_of(response["log"])["status"] == "error"
+    assert f"Phase: init\tStatus: {status}" in response["log"]
+    assert report_of(response["log"])["status"] == status
+    assert report_of(response["log"])["init"] is not None
+    assert again["body"]["errorType"] == error_type
+    assert "INIT_START" in again["log"]
+
+
+def test_response_too_large(client) -> None:  # noqa: ANN001
+    before = invoke(client, "big-response")
+    failed = invoke(client, "big-response", {"action": "big", "size": 6 * 1024 * 1024 + 200})
+    after = invoke(client, "big-response")
+    assert failed["FunctionError"] == "Unhandled"
+    assert failed["body"]["errorType"] == "Function.ResponseSizeTooLarge"
+    assert "6291556 bytes" in failed["body"]["errorMessage"]
+    assert report_of(failed["log"])["error_type"] == "Function.ResponseSizeTooLarge"
+    assert after["body"]["pid"] == before["body"]["pid"]
+
+
+def test_async_handler_marshal_error() -> None:
+    with running_emulator(str(FIXTURES / "failures" / "async_handler.py")) as running:
+        response = invoke(lambda_client(running.url), "async-handler")
+    assert response["FunctionError"] == "Unhandled"
+    assert response["body"]["errorType"] == "Runtime.MarshalError"
+    assert response["body"]["errorMessage"].startswith("Unable to marshal response:")
 
 
 def test_sigint_stops_workers() -> None:
