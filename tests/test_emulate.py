@@ -141,6 +141,32 @@ def test_get_function_for_waiter(client) -> None:  # noqa: ANN001
     assert response["Code"]["RepositoryType"] == "S3"
 
 
+def test_update_in_progress_conflicts() -> None:
+    with running_emulator(APP, "--update-delay", "1") as running:
+        client = lambda_client(running.url)
+        client.update_function_configuration(FunctionName="slow-update", Description="one")
+        in_progress = client.get_function(FunctionName="slow-update")
+        with pytest.raises(ClientError) as caught:
+            client.update_function_configuration(FunctionName="slow-update",
+                                                 Description="two")
+        client.get_waiter("function_updated_v2").wait(
+            FunctionName="slow-update", WaiterConfig={"Delay": 1, "MaxAttempts": 10}
+        )
+        second = client.update_function_configuration(FunctionName="slow-update",
+                                                      Description="two")
+    assert in_progress["Configuration"]["LastUpdateStatus"] == "InProgress"
+    assert caught.value.response["Error"]["Code"] == "ResourceConflictException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    assert second["Description"] == "two"
+
+
+def test_stale_revision_rejected(client) -> None:  # noqa: ANN001
+    with pytest.raises(ClientError) as caught:
+        client.update_function_configuration(FunctionName="revisions", Description="x",
+                                             RevisionId="not-the-current-one")
+    assert caught.value.response["Error"]["Code"] == "PreconditionFailedException"
+
+
 def test_reserved_variable_rejected(client) -> None:  # noqa: ANN001
     with pytest.raises(ClientError) as caught:
         client.update_function_configuration(
