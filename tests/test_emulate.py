@@ -186,8 +186,9 @@ def test_function_error_header_and_payload(client) -> None:  # noqa: ANN001
     assert failed["body"]["errorType"] == "ValueError"
     assert failed["body"]["errorMessage"] == "order id missing from the event"
     assert failed["body"]["requestId"] == report_of(failed["log"])["id"]
-    assert any("app.py" in entry and "in handler" in entry
-               for entry in failed["body"]["stackTrace"])
+    handler_frames = [entry for entry in failed["body"]["stackTrace"] if "in handler" in entry]
+    assert handler_frames
+    assert "app.py" in handler_frames[-1]
     assert all("worker.py" not in entry for entry in failed["body"]["stackTrace"])
     assert "[ERROR] ValueError: order id missing from the event" in failed["log"]
     assert again["body"]["pid"] == ok["body"]["pid"]
