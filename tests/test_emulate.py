@@ -220,6 +220,14 @@ def test_timeout_kills_worker(client) -> None:  # noqa: ANN001
     assert report_of(after["log"])["init"] is not None
 
 
+def test_timeout_kills_process_group(client) -> None:  # noqa: ANN001
+    timed_out = invoke(client, "group-kill", {"action": "spawn_and_sleep", "seconds": 30})
+    match = re.search(r"^child (\d+)$", timed_out["log"], re.MULTILINE)
+    assert match is not None, timed_out["log"]
+    assert timed_out["body"]["errorType"] == "Sandbox.Timedout"
+    assert not process_alive(int(match[1]))
+
+
 def test_payload_too_large(client) -> None:  # noqa: ANN001
     payload = json.dumps({"data": "x" * (6 * 1024 * 1024)}).encode()
     with pytest.raises(ClientError) as caught:

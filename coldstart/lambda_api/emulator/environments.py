@@ -207,6 +207,7 @@ class ExecutionEnvironment:
         elapsed_ms = (time.monotonic_ns() - t0_ns) / NS_PER_MS
         if message is TIMED_OUT:
             self.stop("init timed out")
+            output = self._final_output()
             return InitResult(elapsed_ms, output, timeout_error("init", limit_s))
         if message is None or message.get("kind") != "init":
             returncode = self._reap()
@@ -233,6 +234,7 @@ class ExecutionEnvironment:
         elapsed_ms = (time.monotonic_ns() - sent_ns) / NS_PER_MS
         if message is TIMED_OUT:
             self.stop("invoke timed out")
+            output = self._final_output()
             error = timeout_error("invoke", limit_s)
             return InvokeResult(elapsed_ms, output, None, error, status="timeout",
                                 extra_lines=[timeout_line(request["request_id"], limit_s)])
@@ -260,6 +262,21 @@ class ExecutionEnvironment:
             return self.channel.messages.get(timeout=limit_s)
         except queue.Empty:
             return TIMED_OUT, ""
+
+    def _final_output(self) -> str:
+        """Return the output the worker wrote before it was stopped, up to end of file."""
+        assert self.channel is not None
+        parts = []
+        deadline = time.monotonic() + STOP_GRACE_S
+        while time.monotonic() < deadline:
+            try:
+                message, output = self.channel.messages.get(timeout=STOP_GRACE_S)
+            except queue.Empty:
+                break
+            parts.append(output)
+            if message is None:
+                break
+        return "".join(parts)
 
     def _reap(self) -> int | None:
         """Wait briefly for the worker to leave and return its exit status."""
