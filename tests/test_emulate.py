@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import signal
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, run_cli
 from tests.emulator_process import Emulator, lambda_client, process_alive, running_emulator
 
 APP = str(FIXTURES / "emulate" / "app.py")
@@ -394,3 +395,20 @@ def test_sigterm_exits_zero() -> None:
     assert code == 0
     assert not process_alive(pid)
     assert "Traceback" not in stderr
+
+
+def test_port_in_use_exit_4() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("emulate", APP, "--port", str(port), timeout=60)
+    assert result.returncode == 4
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_target_exit_2() -> None:
+    result = run_cli("emulate", "no/such/app.py", "--port", "0", timeout=60)
+    assert result.returncode == 2
+    assert "handler file not found: no/such/app.py" in result.stderr
