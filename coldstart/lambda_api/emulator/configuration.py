@@ -196,7 +196,7 @@ def apply_update(configuration: dict[str, Any], request: dict[str, Any]) -> dict
 
 
 def copy_as_given(updated: dict[str, Any], request: dict[str, Any]) -> None:
-    """Store the fields the emulator keeps but does not act on, in the response's shape."""
+    """Store the remaining fields as given, in the response's shape (the caller acts on Handler)."""
     for key in ("Role", "Handler", "Description", "Runtime", "DeadLetterConfig",
                 "FileSystemConfigs", "EphemeralStorage", "TracingConfig",
                 "CapacityProviderConfig", "DurableConfig", "RuntimeConfig",
