@@ -135,6 +135,32 @@ def test_restored_environment_equal(client) -> None:  # noqa: ANN001
     assert "KMSKeyArn" not in restored
 
 
+def test_json_log_format(client) -> None:  # noqa: ANN001
+    name = "json-logs"
+    client.update_function_configuration(FunctionName=name,
+                                          LoggingConfig={"LogFormat": "JSON"})
+    cold = invoke(client, name)
+    warm = invoke(client, name)
+    failed = invoke(client, name, {"action": "fail"})
+    cold_events = [json.loads(line) for line in cold["log"].splitlines()
+                   if line.startswith("{")]
+    types = [event.get("type") for event in cold_events]
+    assert types == ["platform.initStart", "platform.initReport", "platform.start",
+                     "platform.report"]
+    report = cold_events[-1]["record"]
+    assert report["requestId"] == cold["ResponseMetadata"]["RequestId"]
+    assert report["status"] == "success"
+    assert report["metrics"]["initDurationMs"] > 0
+    assert report["metrics"]["memorySizeMB"] == 128
+    warm_report = json.loads(warm["log"].splitlines()[-1])
+    assert warm_report["type"] == "platform.report"
+    assert "initDurationMs" not in warm_report["record"]["metrics"]
+    error_records = [json.loads(line) for line in failed["log"].splitlines()
+                     if line.startswith('{"timestamp"')]
+    assert error_records[0]["level"] == "ERROR"
+    assert error_records[0]["errorType"] == "ValueError"
+
+
 def test_get_function_for_waiter(client) -> None:  # noqa: ANN001
     response = client.get_function(FunctionName="get-function")
     assert response["Configuration"]["FunctionName"] == "get-function"

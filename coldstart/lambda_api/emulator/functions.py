@@ -169,7 +169,10 @@ class EmulatedFunction:
                wait: bool = False) -> InvokeOutcome:
         """Run one invoke in a warm environment, or in a new one (a cold start)."""
         environment, cold = self._acquire(wait)
+        logging_config = self.describe().get("LoggingConfig") or {}
         record = InvokeRecord(
+            function_name=self.name,
+            log_format=logging_config.get("LogFormat") or "Text",
             request_id=request_id,
             version=reference.executed_version,
             memory_mb=environment.spec.options.memory_mb,
@@ -183,7 +186,7 @@ class EmulatedFunction:
         finally:
             self._release(environment)
         self.log_store.append(
-            self.describe()["LoggingConfig"]["LogGroup"],
+            logging_config.get("LogGroup") or f"/aws/lambda/{self.name}",
             environment.spec.options.env["AWS_LAMBDA_LOG_STREAM_NAME"],
             outcome.log,
         )

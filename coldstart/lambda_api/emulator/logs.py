@@ -1,14 +1,20 @@
-"""The log records of one invoke, as the Lambda Python runtime writes them.
+"""The log records of one invoke, as Lambda and its Python runtime write them.
 
 Lambda's text log format: INIT_START and INIT_REPORT around a cold start, then START, the
 handler's output, END and REPORT. Fields of INIT_REPORT and REPORT are tab-separated.
+With `LoggingConfig.LogFormat = JSON`, the same records are JSON lines of the Telemetry
+API's event types (platform.initStart, platform.initReport, platform.start,
+platform.report), and the runtime's error records are JSON too.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import math
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
 
 # Invoke returns only the end of the log in X-Amz-Log-Result.
 LOG_TAIL_BYTES = 4096
@@ -34,6 +40,9 @@ class InvokeRecord:
     runtime_version: str = ""
     runtime_version_arn: str = ""
     extra_lines: list[str] = field(default_factory=list)
+    function_name: str = ""
+    # "Text" or "JSON", from the function's LoggingConfig.
+    log_format: str = "Text"
 
 
 def format_ms(value: float) -> str:
@@ -96,6 +105,8 @@ def ensure_newline(text: str) -> str:
 
 def invoke_log(record: InvokeRecord) -> str:
     """Return the whole log of one invoke, as CloudWatch Logs would store it."""
+    if record.log_format == "JSON":
+        return json_invoke_log(record)
     parts: list[str] = []
     if record.init_ms is not None:
         parts.append(
@@ -114,6 +125,79 @@ def invoke_log(record: InvokeRecord) -> str:
     parts.extend(line + "\n" for line in record.extra_lines)
     parts.append(f"END RequestId: {record.request_id}\n")
     parts.append(report_line(record) + "\n")
+    return "".join(parts)
+
+
+def utc_time() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def platform_event(event_type: str, body: dict[str, Any]) -> str:
+    return json.dumps({"time": utc_time(), "type": event_type, "record": body}) + "\n"
+
+
+def json_error_record(error: dict, request_id: str) -> str:
+    """Return the runtime's JSON record of an exception, as with LogFormat JSON."""
+    return json.dumps({
+        "timestamp": utc_time(),
+        "level": "ERROR",
+        "message": error.get("message", ""),
+        "errorType": error["type"],
+        "stackTrace": error.get("stack_trace") or [],
+        "requestId": request_id,
+    }) + "\n"
+
+
+def init_status(error: dict | None) -> str:
+    if error is None:
+        return "success"
+    return "timeout" if error.get("type") == "Sandbox.Timedout" else "error"
+
+
+def json_invoke_log(record: InvokeRecord) -> str:
+    """Return the log of one invoke in Lambda's JSON log format."""
+    parts: list[str] = []
+    if record.init_ms is not None:
+        parts.append(platform_event("platform.initStart", {
+            "initializationType": "on-demand", "phase": "init",
+            "runtimeVersion": record.runtime_version,
+            "runtimeVersionArn": record.runtime_version_arn,
+            "functionName": record.function_name, "functionVersion": record.version,
+        }))
+        parts.append(ensure_newline(record.init_output))
+        if record.init_error is not None and record.init_error.get("type") != "Sandbox.Timedout":
+            parts.append(json_error_record(record.init_error, ""))
+        init_report: dict[str, Any] = {
+            "initializationType": "on-demand", "phase": "init",
+            "status": init_status(record.init_error),
+            "metrics": {"durationMs": round(record.init_ms, 2)},
+        }
+        if init_report["status"] == "error":
+            init_report["errorType"] = record.init_error["type"]
+        parts.append(platform_event("platform.initReport", init_report))
+    parts.append(platform_event("platform.start", {
+        "requestId": record.request_id, "version": record.version,
+    }))
+    parts.append(ensure_newline(record.output))
+    if record.error is not None and record.status is None:
+        parts.append(json_error_record(record.error, record.request_id))
+    parts.extend(line + "\n" for line in record.extra_lines)
+    metrics: dict[str, Any] = {
+        "durationMs": round(record.duration_ms, 2),
+        "billedDurationMs": billed_ms(record),
+        "memorySizeMB": record.memory_mb,
+        "maxMemoryUsedMB": record.max_memory_used_mb,
+    }
+    if record.init_ms is not None:
+        metrics["initDurationMs"] = round(record.init_ms, 2)
+    report: dict[str, Any] = {
+        "requestId": record.request_id, "status": record.status or "success",
+        "metrics": metrics,
+    }
+    error = record.error or record.init_error
+    if record.status == "error" and error is not None:
+        report["errorType"] = error["type"]
+    parts.append(platform_event("platform.report", report))
     return "".join(parts)
 
 
