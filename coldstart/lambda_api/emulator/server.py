@@ -81,6 +81,9 @@ class LambdaRequestHandler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self.dispatch("DELETE")
 
+    def do_PATCH(self) -> None:
+        self.dispatch("PATCH")
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         log.debug("%s %s", self.address_string(), format % args)
 
