@@ -440,10 +440,8 @@ def stack_trace_from_text(text):
         else:
             break
     worker_file = os.path.abspath(__file__)
-    return [
-        entry for entry in entries
-        if "<frozen importlib" not in entry and worker_file not in entry
-    ]
+    machinery = ("<frozen importlib", os.sep + "importlib" + os.sep + "__init__.py", worker_file)
+    return [entry for entry in entries if not any(part in entry for part in machinery)]
 
 
 if __name__ == "__main__":

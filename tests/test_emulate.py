@@ -365,11 +365,15 @@ def test_listens_on_loopback_only(emulator: Emulator) -> None:
     ("exit_at_import.py", "Runtime.ExitError", "exit status 3", "error"),
     ("segfault_at_import.py", "Runtime.ExitError", "signal: SIGSEGV", "error"),
     ("slow_init.py", "Sandbox.Timedout", "Task timed out after 1.00 seconds", "timeout"),
+    ("exception_at_import.py", "KeyError", "ORDERS_TABLE_THAT_IS_NOT_SET", "error"),
+    ("missing_function.handler", "Runtime.HandlerNotFound", "Handler 'handler' missing",
+     "error"),
 ])
 def test_init_failure_reported(fixture: str, error_type: str, message: str,
                                status: str) -> None:
-    target = str(FIXTURES / "failures" / fixture)
-    with running_emulator(target, "--init-timeout", "1") as running:
+    failures = FIXTURES / "failures"
+    target = str(failures / fixture) if fixture.endswith(".py") else fixture
+    with running_emulator(target, "--root", str(failures), "--init-timeout", "1") as running:
         client = lambda_client(running.url)
         response = invoke(client, "broken")
         again = invoke(client, "broken")
@@ -382,6 +386,19 @@ def test_init_failure_reported(fixture: str, error_type: str, message: str,
     assert report_of(response["log"])["init"] is not None
     assert again["body"]["errorType"] == error_type
     assert "INIT_START" in again["log"]
+
+
+def test_init_exception_stack_trace() -> None:
+    target = str(FIXTURES / "failures" / "exception_at_import.py")
+    with running_emulator(target) as running:
+        response = invoke(lambda_client(running.url), "init-stack")
+    stack = response["body"]["stackTrace"]
+    assert response["body"]["requestId"] == ""
+    assert stack
+    module_frames = [entry for entry in stack if "exception_at_import.py" in entry]
+    assert module_frames
+    assert all("importlib" not in entry for entry in stack)
+    assert all("worker.py" not in entry for entry in stack)
 
 
 def test_response_too_large(client) -> None:  # noqa: ANN001
