@@ -278,8 +278,8 @@ def finish(result_fd, recorder, status):
 
 # Serve mode, used by `coldstart emulate`: one warm execution environment.
 # Usage: python worker.py --serve RESULT_FD REQUEST_FD CONFIG_PATH MODULE ATTRIBUTE
-# The handler is imported once and an init message sent on RESULT_FD, then each request
-# read from REQUEST_FD (an ASCII length line, then that many bytes of JSON) gets one
+# The worker imports the handler once and sends an init message on RESULT_FD. Each request
+# on REQUEST_FD is an ASCII length line followed by that many bytes of JSON, and gets one
 # invoke message in reply. The worker leaves when REQUEST_FD reaches end of file.
 
 

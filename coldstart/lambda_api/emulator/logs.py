@@ -154,27 +154,33 @@ def init_status(error: dict | None) -> str:
     return "timeout" if error.get("type") == "Sandbox.Timedout" else "error"
 
 
-def json_invoke_log(record: InvokeRecord) -> str:
-    """Return the log of one invoke in Lambda's JSON log format."""
-    parts: list[str] = []
-    if record.init_ms is not None:
-        parts.append(platform_event("platform.initStart", {
+def json_init_records(record: InvokeRecord) -> list[str]:
+    """Return platform.initStart, the init output and platform.initReport of a cold start."""
+    parts = [
+        platform_event("platform.initStart", {
             "initializationType": "on-demand", "phase": "init",
             "runtimeVersion": record.runtime_version,
             "runtimeVersionArn": record.runtime_version_arn,
             "functionName": record.function_name, "functionVersion": record.version,
-        }))
-        parts.append(ensure_newline(record.init_output))
-        if record.init_error is not None and record.init_error.get("type") != "Sandbox.Timedout":
-            parts.append(json_error_record(record.init_error, ""))
-        init_report: dict[str, Any] = {
-            "initializationType": "on-demand", "phase": "init",
-            "status": init_status(record.init_error),
-            "metrics": {"durationMs": round(record.init_ms, 2)},
-        }
-        if init_report["status"] == "error":
-            init_report["errorType"] = record.init_error["type"]
-        parts.append(platform_event("platform.initReport", init_report))
+        }),
+        ensure_newline(record.init_output),
+    ]
+    error = record.init_error
+    if error is not None and error.get("type") != "Sandbox.Timedout":
+        parts.append(json_error_record(error, ""))
+    init_report: dict[str, Any] = {
+        "initializationType": "on-demand", "phase": "init", "status": init_status(error),
+        "metrics": {"durationMs": round(record.init_ms or 0.0, 2)},
+    }
+    if error is not None and init_report["status"] == "error":
+        init_report["errorType"] = error["type"]
+    parts.append(platform_event("platform.initReport", init_report))
+    return parts
+
+
+def json_invoke_log(record: InvokeRecord) -> str:
+    """Return the log of one invoke in Lambda's JSON log format."""
+    parts = json_init_records(record) if record.init_ms is not None else []
     parts.append(platform_event("platform.start", {
         "requestId": record.request_id, "version": record.version,
     }))
@@ -182,6 +188,7 @@ def json_invoke_log(record: InvokeRecord) -> str:
     if record.error is not None and record.status is None:
         parts.append(json_error_record(record.error, record.request_id))
     parts.extend(line + "\n" for line in record.extra_lines)
+
     metrics: dict[str, Any] = {
         "durationMs": round(record.duration_ms, 2),
         "billedDurationMs": billed_ms(record),
