@@ -420,6 +420,18 @@ def test_async_handler_marshal_error() -> None:
     assert response["body"]["errorMessage"].startswith("Unable to marshal response:")
 
 
+def test_loud_output_keeps_report() -> None:
+    with running_emulator(str(FIXTURES / "failures" / "loud_output.py")) as running:
+        client = lambda_client(running.url)
+        cold = invoke(client, "loud")
+        warm = invoke(client, "loud")
+    assert cold["body"] == {"printed": True}
+    assert len(cold["LogResult"]) <= 4096 * 4 // 3 + 4
+    assert report_of(cold["log"])["init"] is not None
+    assert report_of(warm["log"])["init"] is None
+    assert warm["log"].startswith("y")
+
+
 def test_sigint_stops_workers() -> None:
     with running_emulator(APP) as running:
         pid = invoke(lambda_client(running.url), "stop")["body"]["pid"]
