@@ -440,6 +440,7 @@ def test_sigint_stops_workers() -> None:
     assert code == 130
     assert not process_alive(pid)
     assert "stopped environment" in stderr
+    assert "function stop: 1 invokes, 1 cold starts, 0 function errors" in stderr
     assert "Traceback" not in stderr
 
 

@@ -14,6 +14,7 @@ import itertools
 import json
 import logging
 import math
+import statistics
 import threading
 import time
 import uuid
@@ -74,6 +75,30 @@ class InvokeOutcome:
 
 
 @dataclass
+class InvokeCounts:
+    """Invokes of one function since the emulator started, for the summary at exit."""
+
+    invokes: int = 0
+    cold_starts: int = 0
+    errors: int = 0
+    init_ms: list[float] = field(default_factory=list)
+
+    def add(self, outcome: InvokeOutcome, init_ms: float | None) -> None:
+        self.invokes += 1
+        self.cold_starts += outcome.cold
+        self.errors += outcome.function_error is not None
+        if init_ms is not None:
+            self.init_ms.append(init_ms)
+
+    def summary(self) -> str:
+        text = (f"{self.invokes} invokes, {self.cold_starts} cold starts, "
+                f"{self.errors} function errors")
+        if self.init_ms:
+            text += f", median Init Duration {statistics.median(self.init_ms):.2f} ms"
+        return text
+
+
+@dataclass
 class FunctionState:
     """The mutable part of a function: its configuration and its environments."""
 
@@ -110,6 +135,7 @@ class EmulatedFunction:
         self._stopped = False
         # Every environment started and not yet stopped, busy or idle, for shutdown.
         self._live: set[ExecutionEnvironment] = set()
+        self.counts = InvokeCounts()
 
     # Configuration calls.
 
@@ -185,6 +211,8 @@ class EmulatedFunction:
             outcome = self._run(environment, cold, record, reference, payload, client_context)
         finally:
             self._release(environment)
+        with self._lock:
+            self.counts.add(outcome, record.init_ms)
         self.log_store.append(
             logging_config.get("LogGroup") or f"/aws/lambda/{self.name}",
             environment.spec.options.env["AWS_LAMBDA_LOG_STREAM_NAME"],
@@ -377,3 +405,4 @@ class FunctionRegistry:
             functions = list(self._functions.values())
         for function in functions:
             function.stop()
+            log.info("function %s: %s", function.name, function.counts.summary())
