@@ -112,6 +112,84 @@ def profile(
     raise typer.Exit(command.run(request, make_streams(quiet, no_color, json_path)))
 
 
+@app.command()
+def invoke(
+    arn: Annotated[str, typer.Option(
+        "--arn", help="Function name, partial or full ARN, optionally with :VERSION or :ALIAS."
+    )],
+    cold: Annotated[int, typer.Option("--cold", help="Cold starts to force.")] = 5,
+    warm: Annotated[int, typer.Option(
+        "--warm", help="Warm invokes after each cold one."
+    )] = 3,
+    event: EventOption = None,
+    qualifier: Annotated[str | None, typer.Option(
+        "--qualifier", help="Version or alias to invoke (default: the one in --arn, else $LATEST)."
+    )] = None,
+    region: Annotated[str | None, typer.Option(
+        "--region", help="AWS region (default: the one in --arn, else the AWS configuration)."
+    )] = None,
+    profile: Annotated[str | None, typer.Option(
+        "--profile", help="AWS named profile for credentials."
+    )] = None,
+    endpoint_url: Annotated[str | None, typer.Option(
+        "--endpoint-url", help="Lambda API endpoint, such as http://127.0.0.1:9001 for an emulator."
+    )] = None,
+    strategy: Annotated[str, typer.Option(
+        "--strategy",
+        help="update: change one environment variable before each cold invoke, then restore; "
+        "concurrent: parallel invokes, no configuration change.",
+    )] = "update",
+    json_path: JsonOption = None,
+    markdown_path: Annotated[str | None, typer.Option(
+        "--markdown", help="Write a Markdown summary to FILE, or - for stdout."
+    )] = None,
+    quiet: QuietOption = False,
+    no_color: NoColorOption = False,
+) -> None:
+    """Invoke a deployed Lambda function, force cold starts and parse its REPORT lines."""
+    from coldstart.commands import invoke as command
+
+    request = command.InvokeRequest(
+        arn=arn, cold=cold, warm=warm, event=event, qualifier=qualifier, region=region,
+        profile=profile, endpoint_url=endpoint_url, strategy=strategy, json_path=json_path,
+        markdown_path=markdown_path,
+    )
+    to_stdout = "-" if "-" in (json_path, markdown_path) else None
+    raise typer.Exit(command.run(request, make_streams(quiet, no_color, to_stdout)))
+
+
+@app.command()
+def logs(
+    source: Annotated[str | None, typer.Argument(
+        help="Log file (CloudWatch export as text or JSON lines), or - for stdin."
+    )] = None,
+    function: Annotated[str | None, typer.Option(
+        "--function", help="Read from CloudWatch Logs: the function's name or ARN."
+    )] = None,
+    since: Annotated[str, typer.Option(
+        "--since", help="With --function: how far back to read, such as 30m, 1h, 2d."
+    )] = "1h",
+    region: Annotated[str | None, typer.Option("--region", help="AWS region.")] = None,
+    profile: Annotated[str | None, typer.Option(
+        "--profile", help="AWS named profile for credentials."
+    )] = None,
+    endpoint_url: Annotated[str | None, typer.Option(
+        "--endpoint-url", help="CloudWatch Logs endpoint, such as http://127.0.0.1:5000."
+    )] = None,
+    json_path: JsonOption = None,
+    quiet: QuietOption = False,
+    no_color: NoColorOption = False,
+) -> None:
+    """Summarise REPORT, INIT_REPORT and platform.report records from a log or CloudWatch."""
+    from coldstart.commands import logs as command
+
+    request = command.LogsRequest(
+        source=source, function=function, since=since, region=region, profile=profile,
+        endpoint_url=endpoint_url, json_path=json_path,
+    )
+    raise typer.Exit(command.run(request, make_streams(quiet, no_color, json_path)))
+
+
 def print_error(message: str) -> None:
     sys.stderr.write(f"coldstart: error: {message}\n")
 

@@ -1,0 +1,1 @@
+"""Deployed Lambda functions: ARNs, REPORT log records, invokes, forced cold starts, cost."""
