@@ -224,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         code = ExitCode.OK
     else:
         code = result if isinstance(result, int) else ExitCode.OK
+        if code == ExitCode.INTERRUPTED:
+            # typer 0.29 turns KeyboardInterrupt into exit code 130 without a message.
+            print_error("interrupted")
     if argv is None:
         sys.exit(int(code))
     return int(code)

@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import botocore.exceptions
 import pytest
 
+from coldstart.errors import UsageError
 from coldstart.lambda_api.arn import parse_function_ref
 from coldstart.lambda_api.aws import describe_aws_error
-from coldstart.errors import UsageError
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, cli_environment, run_cli
 from tests.moto_server import KMS_KEY_ARN, client, create_function, moto_url  # noqa: F401
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:{name}"
@@ -87,7 +89,7 @@ def test_missing_region_exit_2(tmp_path: Path) -> None:
         tmp_path, "invoke", "--arn", "demo", "--endpoint-url", "http://127.0.0.1:9",
     )
     assert result.returncode == 2, result.stderr
-    assert "no AWS region" in result.stderr
+    assert "missing AWS region" in result.stderr
 
 
 def test_function_not_found_exit_4(moto_url: str) -> None:  # noqa: F811
@@ -210,3 +212,37 @@ def test_function_ref_keeps_full_arn() -> None:
 def test_qualifier_option_is_validated() -> None:
     with pytest.raises(UsageError, match="invalid --qualifier"):
         parse_function_ref("demo", "not a qualifier")
+
+
+def test_sigint_mid_run_restores_environment(
+    moto_url: str, caplog: pytest.LogCaptureFixture  # noqa: F811
+) -> None:
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    variables = {"TABLE_NAME": "orders"}
+    create_function(moto_url, "interrupted", variables, KMS_KEY_ARN)
+    env = cli_environment()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "coldstart", "invoke", "--arn", ARN.format(name="interrupted"),
+         "--endpoint-url", moto_url, "--cold", "500", "--warm", "0"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            writes = [record.getMessage() for record in caplog.records
+                      if "PUT" in record.getMessage() and "interrupted/configuration"
+                      in record.getMessage()]
+            if len(writes) >= 2:
+                break
+            time.sleep(0.05)
+        assert len(writes) >= 2, "the run never updated the configuration"
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    after = configuration_of(moto_url, "interrupted")
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr
+    assert after["Environment"]["Variables"] == variables
+    assert after["KMSKeyArn"] == KMS_KEY_ARN

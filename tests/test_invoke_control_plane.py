@@ -1,6 +1,6 @@
 """Forcing cold starts and checks before invoking, against botocore's Stubber.
 
-The Stubber answers in place of the HTTP endpoint and checks each request's parameters,
+The Stubber returns responses in place of the HTTP endpoint and checks each request's parameters,
 so these tests see exactly what would be sent. The clients still have fake credentials
 and a loopback endpoint in case a call were not stubbed.
 """

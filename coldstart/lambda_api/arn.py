@@ -41,7 +41,7 @@ EXPECTED_FORMS = (
 
 @dataclass(frozen=True)
 class FunctionRef:
-    """A Lambda function as named on the command line, with what its ARN tells."""
+    """A Lambda function as named on the command line, with the parts its ARN gives."""
 
     name: str
     qualifier: str | None = None

@@ -43,7 +43,7 @@ NETWORK_ERRORS = (
 
 @dataclass(frozen=True)
 class AwsSettings:
-    """Where and as whom to call AWS: `--region`, `--profile`, `--endpoint-url`."""
+    """The region, profile and endpoint URL of the AWS calls (`--region` and so on)."""
 
     region: str | None = None
     profile: str | None = None
@@ -73,7 +73,7 @@ def make_client(session: boto3.Session, service: str, settings: AwsSettings) -> 
         return session.client(service, endpoint_url=settings.endpoint_url, config=config)
     except botocore.exceptions.NoRegionError as error:
         raise UsageError(
-            "no AWS region: pass --region, a full ARN, or set AWS_REGION"
+            "missing AWS region: pass --region, a full ARN, or set AWS_REGION"
         ) from error
 
 

@@ -1,6 +1,6 @@
 """The price of one invocation, from its billed duration, billed init and memory size.
 
-This module is the one place that holds Lambda prices. They are the on-demand prices of
+This module is the one place that contains Lambda prices. They are the on-demand prices of
 US East (N. Virginia), first tier (the first 6 billion GB-seconds a month on x86_64, the
 first 7.5 billion on arm64), free tier not deducted, as listed on
 https://aws.amazon.com/lambda/pricing/ and quoted by cloudchipr.com/blog/aws-lambda-pricing

@@ -32,7 +32,7 @@ NONCE_VARIABLE = "COLDSTART_NONCE"
 CONFLICT_ATTEMPTS = 12
 CONFLICT_FIRST_DELAY_S = 1.0
 CONFLICT_MAX_DELAY_S = 10.0
-# function_updated_v2 polls GetFunction; these bound the wait to five minutes.
+# function_updated_v2 polls GetFunction, and these bound the wait to five minutes.
 WAITER_DELAY_S = 1
 WAITER_MAX_ATTEMPTS = 300
 
@@ -83,7 +83,7 @@ class EnvironmentForcer:
         )
         return self.saved
 
-    def update_environment(self, variables: dict[str, str], call: str) -> None:
+    def update_environment(self, variables: dict[str, str]) -> None:
         """UpdateFunctionConfiguration with the saved KMS key, retried on conflicts."""
         assert self.saved is not None
         arguments: dict[str, Any] = {
@@ -119,7 +119,7 @@ class EnvironmentForcer:
         variables = {**self.saved.variables, NONCE_VARIABLE: nonce}
         self.changed = True
         with aws_call("UpdateFunctionConfiguration", self.function_name):
-            self.update_environment(variables, "UpdateFunctionConfiguration")
+            self.update_environment(variables)
         self.wait_for_update()
         return nonce
 
@@ -139,7 +139,7 @@ class EnvironmentForcer:
         """Write the saved environment back and wait until Lambda has applied it."""
         if self.saved is None or not self.changed:
             return
-        self.update_environment(dict(self.saved.variables), "UpdateFunctionConfiguration")
+        self.update_environment(dict(self.saved.variables))
         self.wait_until_updated()
         self.changed = False
 
@@ -224,7 +224,7 @@ def environment_restored(forcer: EnvironmentForcer) -> Iterator[EnvironmentForce
 
     SIGTERM is turned into KeyboardInterrupt inside the block so that it unwinds like
     Ctrl-C. While restoring, both signals are held so that a second Ctrl-C cannot cut
-    the restore short; an interrupt that arrived then is raised once it is done.
+    the restore short. An interrupt that arrived meanwhile is raised after the restore.
     """
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous_term = (

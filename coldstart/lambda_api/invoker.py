@@ -19,7 +19,7 @@ import botocore.exceptions
 from coldstart.lambda_api.aws import aws_call, short_error
 from coldstart.lambda_api.report_lines import InitReport, InvokeReport, ParsedLog, parse_text
 
-# CloudWatch Logs receives the REPORT a few seconds after the invoke returns.
+# CloudWatch Logs usually receives the REPORT within seconds after the invoke returns.
 LOG_FETCH_ATTEMPTS = 5
 LOG_FETCH_DELAY_S = 2.0
 # How far before the invoke the CloudWatch search starts, for clock skew.
@@ -112,12 +112,14 @@ def invoke_once(
     }
     if qualifier:
         arguments["Qualifier"] = qualifier
+
     started_ms = int(time.time() * 1000)
     started = time.perf_counter()
     with aws_call("Invoke", function_name):
         response = client.invoke(**arguments)
         wall_ms = (time.perf_counter() - started) * 1000
         error_payload = read_payload(response)
+
     metadata = response.get("ResponseMetadata", {})
     request_id = metadata.get("RequestId") or (metadata.get("HTTPHeaders") or {}).get(
         "x-amzn-requestid"
@@ -132,6 +134,7 @@ def invoke_once(
         error_payload=error_payload if response.get("FunctionError") else None,
         wall_ms=wall_ms,
     )
+
     if result.report is None and request_id and logs_client is not None and log_group:
         fetched, note = fetch_report_from_logs(logs_client, log_group, request_id, started_ms)
         if fetched is not None:

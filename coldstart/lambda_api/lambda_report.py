@@ -2,9 +2,10 @@
 
 The report has the shape of a local one (`coldstart.report/1`) with `target.kind` set to
 "lambda", so that `compare` and `gate` read it the same way. In each run, `init_ms` is
-Init Duration, `first_invoke_ms` is Duration of the cold invoke and `cold_start_ms` their
-sum; `peak_rss_mib` is the largest Max Memory Used over the run's invokes (Lambda's MB
-are MiB). Phases a REPORT does not measure (`startup_ms`, `import_ms`, GC) are null.
+Init Duration, `first_invoke_ms` is Duration of the cold invoke and `cold_start_ms` is
+their sum. `peak_rss_mib` is the largest Max Memory Used over the run's invokes, because
+Lambda's MB are MiB. Phases a REPORT does not measure (`startup_ms`, `import_ms`, GC)
+are null.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def invoke_values(result: InvokeResult) -> dict[str, Any]:
 
 
 def build_run(index: int, cold: InvokeResult, warm: list[InvokeResult]) -> dict[str, Any]:
-    """One run: the invoke meant to be cold, then the warm invokes that followed it."""
+    """Build one run from the invoke meant to be cold and the warm invokes after it."""
     report = cold.report
     is_cold = report is not None and report.cold
     first_invoke_ms = report.duration_ms if report is not None and is_cold else None
@@ -88,9 +89,11 @@ def build_run(index: int, cold: InvokeResult, warm: list[InvokeResult]) -> dict[
         r.max_memory_used_mb for r in [report, *warm_reports]
         if r is not None and r.max_memory_used_mb is not None
     ]
+
     cold_start_ms = None
     if init_ms is not None and first_invoke_ms is not None:
         cold_start_ms = init_ms + first_invoke_ms
+
     errors = [invoke_error(result) for result in [cold, *warm]]
     error = next((error for error in errors if error is not None), None)
     return {

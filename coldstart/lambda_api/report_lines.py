@@ -17,7 +17,7 @@ and the JSON format, one object per line, such as
 
 CloudWatch exports put a timestamp and a log stream name before each message, and JSON
 exports wrap each message as `{"timestamp": .., "message": ".."}`: both are accepted.
-Lines that are none of these records are skipped and counted, never raised on.
+Other lines are skipped and counted, and no input raises an exception.
 """
 
 from __future__ import annotations
@@ -277,7 +277,7 @@ def parse_platform_event(event_type: str, record: Any) -> Record | None:
 
 
 def parse_json_object(document: Any) -> list[Record] | None:
-    """Return the records in one JSON object, or None when it holds none."""
+    """Return the records in one JSON object, or None when it contains none."""
     if not isinstance(document, dict):
         return None
     event_type = document.get("type")

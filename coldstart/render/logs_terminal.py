@@ -28,7 +28,6 @@ def distribution_table(summary: dict[str, Any]) -> Table | None:
     for column in STATS_COLUMNS:
         table.add_column(column, justify="right")
     table.add_column("unit")
-    shown = 0
     for name, stats, unit in rows:
         if not stats:
             continue
@@ -36,8 +35,7 @@ def distribution_table(summary: dict[str, Any]) -> Table | None:
             format_value(stats.get(column), unit) for column in STATS_COLUMNS[1:]
         ]
         table.add_row(name, *cells, unit)
-        shown += 1
-    return table if shown else None
+    return table if table.row_count else None
 
 
 def counts_line(title: str, counts: dict[str, int]) -> Text:
@@ -58,9 +56,11 @@ def render_log_summary(summary: dict[str, Any]) -> Group:
             style="bold",
         )
     ]
+
     table = distribution_table(summary)
     if table is not None:
         parts.append(table)
+
     parts.append(Text(
         f"timeouts: {reports['invoke_timeouts']} in invoke, {init_reports['timeouts']} in init"
     ))
