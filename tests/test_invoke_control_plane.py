@@ -384,3 +384,53 @@ def test_lambda_report_shape(lambda_client: Any) -> None:
     assert report["cost"]["cold_invoke_usd"] > report["cost"]["warm_invoke_usd"]
     assert report["cold_starts"] == {"forced": 1, "observed": 1}
     assert report["error"] is None
+
+
+def test_oversized_payload_is_usage_error(lambda_client: Any) -> None:
+    with Stubber(lambda_client) as stubber:
+        stubber.add_client_error(
+            "invoke", service_error_code="RequestTooLargeException",
+            service_message="Request must be smaller than 6291456 bytes for the InvokeFunction "
+            "operation", http_status_code=413,
+        )
+        with pytest.raises(UsageError, match="fix the --event payload"):
+            invoke_once(lambda_client, FUNCTION_ARN, None, b"{}")
+
+
+def test_nonce_over_size_limit_suggests_concurrent(lambda_client: Any) -> None:
+    forcer = make_forcer(lambda_client, [])
+    with Stubber(lambda_client) as stubber:
+        stubber.add_client_error(
+            "update_function_configuration", service_error_code="InvalidParameterValueException",
+            service_message="Lambda was unable to configure your environment variables because "
+            "the environment variables you have provided exceeded the 4KB limit.",
+            http_status_code=400,
+        )
+        with pytest.raises(UsageError, match="use --strategy concurrent"):
+            forcer.force_cold_start()
+
+
+def test_cold_warm_invoke_becomes_run(lambda_client: Any) -> None:
+    from coldstart.commands.invoke import build_runs
+
+    with Stubber(lambda_client) as stubber:
+        stubber.add_response("invoke", invoke_response(COLD_LOG, "req-cold"))
+        stubber.add_response("invoke", invoke_response(WARM_LOG, "req-warm"))
+        stubber.add_response("invoke", invoke_response(COLD_LOG, "req-cold"))
+        results = [invoke_once(lambda_client, FUNCTION_ARN, None, b"{}") for _ in range(3)]
+    runs = build_runs([(results[0], [results[1], results[2]])])
+    assert len(runs) == 2
+    assert runs[0]["warm_invoke_ms"] == [2.00]
+    assert runs[1]["cold"] is True
+    assert runs[1]["init_ms"] == 229.10
+
+
+def test_warm_first_invoke_counts_as_warm(lambda_client: Any) -> None:
+    with Stubber(lambda_client) as stubber:
+        stubber.add_response("invoke", invoke_response(WARM_LOG, "req-warm"))
+        result = invoke_once(lambda_client, FUNCTION_ARN, None, b"{}")
+    run = build_run(0, result, [])
+    assert run["cold"] is False
+    assert run["init_ms"] is None
+    assert run["first_invoke_ms"] is None
+    assert run["warm_invoke_ms"] == [2.00]

@@ -59,6 +59,23 @@ def read_source(source: str) -> ParsedLog:
     return parse_text(text)
 
 
+def function_log_group(lambda_client: Any, ref: Any) -> str:
+    """Return the function's log group: its LoggingConfig.LogGroup, else /aws/lambda/NAME.
+
+    Reading the configuration needs lambda:GetFunctionConfiguration, so when that call
+    fails the default group name is used.
+    """
+    import botocore.exceptions
+
+    from coldstart.lambda_api.invoker import log_group_of
+
+    try:
+        configuration = lambda_client.get_function_configuration(FunctionName=ref.function_name)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+        return f"/aws/lambda/{ref.name}"
+    return log_group_of(configuration, ref.name)
+
+
 def read_cloudwatch(request: LogsRequest) -> tuple[ParsedLog, str]:
     """Read the function's log group for the last `--since` with FilterLogEvents."""
     from coldstart.lambda_api.arn import parse_function_ref
@@ -71,8 +88,9 @@ def read_cloudwatch(request: LogsRequest) -> tuple[ParsedLog, str]:
         region=request.region or ref.region, profile=request.profile,
         endpoint_url=request.endpoint_url,
     )
-    client = make_client(make_session(settings), "logs", settings)
-    log_group = f"/aws/lambda/{ref.name}"
+    session = make_session(settings)
+    client = make_client(session, "logs", settings)
+    log_group = function_log_group(make_client(session, "lambda", settings), ref)
     arguments: dict[str, Any] = {
         "logGroupName": log_group,
         "startTime": int((time.time() - seconds) * 1000),

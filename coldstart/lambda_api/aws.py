@@ -27,6 +27,8 @@ ACCESS_DENIED_CODES = {
     "InvalidSignatureException", "ExpiredTokenException", "InvalidClientTokenId",
     "KMSAccessDeniedException",
 }
+# Lambda rejects these requests for their content, so they are invalid input (exit 2).
+INVALID_REQUEST_CODES = {"RequestTooLargeException", "InvalidRequestContentException"}
 THROTTLING_CODES = {
     "TooManyRequestsException", "ThrottlingException", "Throttling",
     "RequestLimitExceeded", "EC2ThrottledException",
@@ -137,10 +139,21 @@ def describe_aws_error(error: Exception, call: str, function: str) -> str:
 
 @contextmanager
 def aws_call(call: str, function: str) -> Iterator[None]:
-    """Turn botocore failures inside the block into EnvironmentProblem (exit 4)."""
+    """Turn botocore failures inside the block into EnvironmentProblem (exit 4).
+
+    A request Lambda rejects for its content, such as a payload over 6 MB, raises
+    UsageError (exit 2) instead.
+    """
     try:
         yield
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+    except botocore.exceptions.ClientError as error:
+        if error_code(error) in INVALID_REQUEST_CODES:
+            raise UsageError(
+                f"{call} on {function} failed: invalid request ({error_code(error)}: "
+                f"{error_message(error)}); fix the --event payload"
+            ) from error
+        raise EnvironmentProblem(describe_aws_error(error, call, function)) from error
+    except botocore.exceptions.BotoCoreError as error:
         raise EnvironmentProblem(describe_aws_error(error, call, function)) from error
 
 

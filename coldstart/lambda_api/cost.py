@@ -43,6 +43,9 @@ def billed_cold_ms(report: Any) -> float | None:
     return max(report.billed_ms, float(with_init))
 
 
+# NOTE: SnapStart restores (Billed Restore Duration) and snapshot caching are billed at
+# their own prices, which this table does not contain, so restored invocations are
+# priced from their billed duration only.
 def invocation_usd(billed_ms: float, memory_mb: float, architecture: str = "x86_64") -> float:
     """Return the price in US dollars of one request billed for billed_ms at memory_mb."""
     per_gb_second = USD_PER_GB_SECOND.get(architecture, USD_PER_GB_SECOND["x86_64"])

@@ -24,7 +24,14 @@ from typing import Any
 import botocore.exceptions
 
 from coldstart.errors import EnvironmentProblem, UsageError
-from coldstart.lambda_api.aws import AwsSettings, aws_call, describe_aws_error, is_conflict
+from coldstart.lambda_api.aws import (
+    AwsSettings,
+    aws_call,
+    describe_aws_error,
+    error_code,
+    error_message,
+    is_conflict,
+)
 
 NONCE_VARIABLE = "COLDSTART_NONCE"
 # ResourceConflictException means another update is still in progress: back off
@@ -118,8 +125,20 @@ class EnvironmentForcer:
         nonce = uuid.uuid4().hex
         variables = {**self.saved.variables, NONCE_VARIABLE: nonce}
         self.changed = True
-        with aws_call("UpdateFunctionConfiguration", self.function_name):
-            self.update_environment(variables)
+        try:
+            with aws_call("UpdateFunctionConfiguration", self.function_name):
+                self.update_environment(variables)
+        except EnvironmentProblem as problem:
+            cause = problem.__cause__
+            if isinstance(cause, botocore.exceptions.ClientError) and (
+                error_code(cause) == "InvalidParameterValueException"
+            ):
+                # Most often the nonce pushes the variables over Lambda's 4 KB limit.
+                raise UsageError(
+                    f"UpdateFunctionConfiguration on {self.function_name} rejected the "
+                    f"nonce variable ({error_message(cause)}); use --strategy concurrent"
+                ) from cause
+            raise
         self.wait_for_update()
         return nonce
 
