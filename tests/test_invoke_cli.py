@@ -215,7 +215,7 @@ def test_qualifier_option_is_validated() -> None:
 
 
 def test_sigint_mid_run_restores_environment(
-    moto_url: str, caplog: pytest.LogCaptureFixture  # noqa: F811
+    moto_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture  # noqa: F811
 ) -> None:
     caplog.set_level(logging.INFO, logger="werkzeug")
     variables = {"TABLE_NAME": "orders"}
@@ -223,7 +223,8 @@ def test_sigint_mid_run_restores_environment(
     env = cli_environment()
     process = subprocess.Popen(
         [sys.executable, "-m", "coldstart", "invoke", "--arn", ARN.format(name="interrupted"),
-         "--endpoint-url", moto_url, "--cold", "500", "--warm", "0"],
+         "--endpoint-url", moto_url, "--cold", "500", "--warm", "0",
+         "--json", str(tmp_path / "partial.json")],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -246,3 +247,6 @@ def test_sigint_mid_run_restores_environment(
     assert "interrupted" in stderr
     assert after["Environment"]["Variables"] == variables
     assert after["KMSKeyArn"] == KMS_KEY_ARN
+    partial = json.loads((tmp_path / "partial.json").read_text())
+    assert 1 <= len(partial["runs"]) < 500
+    assert any("the run stopped early" in warning for warning in partial["warnings"])

@@ -6,13 +6,13 @@ import json
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from coldstart.commands.common import check_positive, load_event
 from coldstart.console import Streams
-from coldstart.errors import ExitCode, UsageError
+from coldstart.errors import ColdstartError, ExitCode, UsageError
 from coldstart.lambda_api.arn import FunctionRef, parse_function_ref
 from coldstart.lambda_api.aws import AwsSettings, aws_call, make_client, make_session
 from coldstart.lambda_api.forcing import (
@@ -86,6 +86,9 @@ def connect(request: InvokeRequest, ref: FunctionRef) -> Deployment:
     )
     session = make_session(settings)
     client = make_client(session, "lambda", settings)
+    # The region the client resolved (from the profile or AWS_REGION when --region and
+    # the ARN give none) goes into the report and into the printed restore command.
+    settings = replace(settings, region=client.meta.region_name)
     logs_client = make_client(session, "logs", settings)
     arguments = {"FunctionName": ref.function_name}
     if ref.qualifier:
@@ -95,11 +98,18 @@ def connect(request: InvokeRequest, ref: FunctionRef) -> Deployment:
     return Deployment(ref, settings, client, logs_client, configuration, payload)
 
 
+Results = list[tuple[InvokeResult, list[InvokeResult]]]
+
+
 def run_update_strategy(
     deployment: Deployment, cold: int, warm: int, progress: Callable[..., None],
-    streams: Streams,
-) -> list[tuple[InvokeResult, list[InvokeResult]]]:
-    """Force each cold start with a nonce variable; restore the environment however it ends."""
+    streams: Streams, results: Results,
+) -> None:
+    """Force each cold start with a nonce variable; restore the environment however it ends.
+
+    Each finished run is appended to results at once, so that an interrupted run still
+    reports the runs before it.
+    """
     check_update_strategy(deployment.configuration, deployment.ref.qualifier)
     forcer = EnvironmentForcer(deployment.client, deployment.ref.function_name,
                                deployment.settings)
@@ -110,7 +120,6 @@ def run_update_strategy(
                 FunctionName=deployment.ref.function_name
             )
     forcer.save(unqualified)
-    results: list[tuple[InvokeResult, list[InvokeResult]]] = []
     with environment_restored(forcer):
         for _ in range(cold):
             forcer.force_cold_start()
@@ -127,12 +136,12 @@ def run_update_strategy(
             "ResourceConflictException"
         )
     streams.note(f"restored the environment of {deployment.ref.name}")
-    return results
 
 
 def run_concurrent_strategy(
     deployment: Deployment, cold: int, warm: int, progress: Callable[..., None],
-) -> list[tuple[InvokeResult, list[InvokeResult]]]:
+    results: Results,
+) -> None:
     """Invoke N times in parallel (each may land in a new environment), then K per run."""
     def invoke_and_advance() -> InvokeResult:
         result = deployment.invoke()
@@ -141,15 +150,11 @@ def run_concurrent_strategy(
 
     with ThreadPoolExecutor(max_workers=min(cold, 64)) as pool:
         firsts = list(pool.map(lambda _: invoke_and_advance(), range(cold)))
-    results = []
     for first in firsts:
         results.append((first, [invoke_and_advance() for _ in range(warm)]))
-    return results
 
 
-def build_runs(
-    results: list[tuple[InvokeResult, list[InvokeResult]]],
-) -> list[dict[str, Any]]:
+def build_runs(results: Results) -> list[dict[str, Any]]:
     """Turn invokes into runs; a warm invoke whose REPORT has Init Duration is a run too."""
     runs: list[dict[str, Any]] = []
     extra: list[InvokeResult] = []
@@ -177,7 +182,7 @@ def describe_target(deployment: Deployment) -> dict[str, Any]:
     }
 
 
-def collect_notes(results: list[tuple[InvokeResult, list[InvokeResult]]]) -> list[str]:
+def collect_notes(results: Results) -> list[str]:
     notes: list[str] = []
     for first, warm in results:
         for result in (first, *warm):
@@ -224,8 +229,40 @@ def write_outputs(report: dict[str, Any], request: InvokeRequest, streams: Strea
             streams.note(f"wrote {request.markdown_path}")
 
 
-def run(request: InvokeRequest, streams: Streams) -> int:
+def invoke_all(
+    request: InvokeRequest, deployment: Deployment, streams: Streams, results: Results
+) -> None:
     from coldstart.commands.common import run_progress
+
+    total = request.cold * (1 + request.warm)
+    with run_progress(streams, total, f"invoking {deployment.ref.label}") as progress:
+        if request.strategy == "update":
+            run_update_strategy(
+                deployment, request.cold, request.warm, progress, streams, results
+            )
+        else:
+            run_concurrent_strategy(deployment, request.cold, request.warm, progress, results)
+
+
+def build_report(
+    request: InvokeRequest, deployment: Deployment, results: Results,
+    warnings: list[str], notes: list[str],
+) -> dict[str, Any]:
+    runs = build_runs(results)
+    settings = {
+        "cold": request.cold, "warm": request.warm, "strategy": request.strategy,
+        "qualifier": deployment.ref.qualifier, "event": request.event,
+    }
+    run_warnings = cold_start_warnings(runs, request.strategy, len(results))
+    report = build_lambda_report(
+        describe_target(deployment), deployment.configuration, settings, runs,
+        warnings + run_warnings,
+    )
+    report["notes"] = notes + collect_notes(results)
+    return report
+
+
+def run(request: InvokeRequest, streams: Streams) -> int:
     from coldstart.render.lambda_terminal import render_lambda_terminal
 
     ref = validate(request)
@@ -233,25 +270,20 @@ def run(request: InvokeRequest, streams: Streams) -> int:
     warnings, notes = preflight_warnings(deployment.client, ref, deployment.configuration)
     for warning in warnings:
         streams.warn(warning)
-    total = request.cold * (1 + request.warm)
-    with run_progress(streams, total, f"invoking {ref.label}") as progress:
-        if request.strategy == "update":
-            results = run_update_strategy(
-                deployment, request.cold, request.warm, progress, streams
+    results: Results = []
+    try:
+        invoke_all(request, deployment, streams, results)
+    except (KeyboardInterrupt, ColdstartError):
+        if results:
+            # Keep the finished runs: write what was measured, then fail as before.
+            report = build_report(request, deployment, results, warnings, notes)
+            report["warnings"].append(
+                f"the run stopped early: {len(results)} of {request.cold} cold starts done"
             )
-        else:
-            results = run_concurrent_strategy(deployment, request.cold, request.warm, progress)
-    runs = build_runs(results)
-    settings = {
-        "cold": request.cold, "warm": request.warm, "strategy": request.strategy,
-        "qualifier": ref.qualifier, "event": request.event,
-    }
-    run_warnings = cold_start_warnings(runs, request.strategy, request.cold)
-    report = build_lambda_report(
-        describe_target(deployment), deployment.configuration, settings, runs,
-        warnings + run_warnings,
-    )
-    report["notes"] = notes + collect_notes(results)
+            write_outputs(report, request, streams)
+        raise
+    report = build_report(request, deployment, results, warnings, notes)
+    run_warnings = [warning for warning in report["warnings"] if warning not in warnings]
     streams.print(render_lambda_terminal(report))
     for warning in run_warnings:
         streams.warn(warning)
