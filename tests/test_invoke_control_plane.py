@@ -223,12 +223,12 @@ def test_function_without_environment_restores_empty(lambda_client: Any) -> None
     forcer.save({"FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:plain"})
     with Stubber(lambda_client) as stubber:
         stubber.add_response(
-            "update_function_configuration", {},
+            "update_function_configuration", {"LastUpdateStatus": "InProgress"},
             {"FunctionName": "plain", "Environment": {"Variables": {NONCE_VARIABLE: ANY}}},
         )
         stubber.add_response("get_function", {"Configuration": {"LastUpdateStatus": "Successful"}})
         stubber.add_response(
-            "update_function_configuration", {},
+            "update_function_configuration", {"LastUpdateStatus": "InProgress"},
             {"FunctionName": "plain", "Environment": {"Variables": {}}},
         )
         stubber.add_response("get_function", {"Configuration": {"LastUpdateStatus": "Successful"}})
@@ -434,3 +434,15 @@ def test_warm_first_invoke_counts_as_warm(lambda_client: Any) -> None:
     assert run["init_ms"] is None
     assert run["first_invoke_ms"] is None
     assert run["warm_invoke_ms"] == [2.00]
+
+
+def test_no_wait_without_update_status(lambda_client: Any) -> None:
+    forcer = make_forcer(lambda_client, [])
+    with Stubber(lambda_client) as stubber:
+        stubber.add_response(
+            "update_function_configuration", {"FunctionName": "demo"},
+            {"FunctionName": FUNCTION_ARN, "Environment": {"Variables": nonce_variables()},
+             "KMSKeyArn": KMS_KEY_ARN},
+        )
+        forcer.force_cold_start()
+        stubber.assert_no_pending_responses()

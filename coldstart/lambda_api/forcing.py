@@ -90,8 +90,11 @@ class EnvironmentForcer:
         )
         return self.saved
 
-    def update_environment(self, variables: dict[str, str]) -> None:
-        """UpdateFunctionConfiguration with the saved KMS key, retried on conflicts."""
+    def update_environment(self, variables: dict[str, str]) -> dict[str, Any]:
+        """UpdateFunctionConfiguration with the saved KMS key, retried on conflicts.
+
+        Returns the response: the function's configuration after the update.
+        """
         assert self.saved is not None
         arguments: dict[str, Any] = {
             "FunctionName": self.function_name,
@@ -102,8 +105,7 @@ class EnvironmentForcer:
         delays = conflict_delays()
         while True:
             try:
-                self.client.update_function_configuration(**arguments)
-                return
+                return self.client.update_function_configuration(**arguments)
             except botocore.exceptions.ClientError as error:
                 delay = next(delays, None)
                 if not is_conflict(error) or delay is None:
@@ -111,7 +113,15 @@ class EnvironmentForcer:
                 self.conflicts_retried += 1
                 self.sleep(delay)
 
-    def wait_until_updated(self) -> None:
+    def wait_until_updated(self, update_response: dict[str, Any]) -> None:
+        """Wait with the function_updated_v2 waiter until LastUpdateStatus is Successful.
+
+        Lambda returns LastUpdateStatus in every UpdateFunctionConfiguration response. An
+        endpoint that leaves it out (a minimal emulator) does not model updates in
+        progress, and the waiter would poll it for five minutes, so there is no wait.
+        """
+        if "LastUpdateStatus" not in update_response:
+            return
         waiter = self.client.get_waiter("function_updated_v2")
         waiter.wait(
             FunctionName=self.function_name,
@@ -127,7 +137,7 @@ class EnvironmentForcer:
         self.changed = True
         try:
             with aws_call("UpdateFunctionConfiguration", self.function_name):
-                self.update_environment(variables)
+                response = self.update_environment(variables)
         except EnvironmentProblem as problem:
             cause = problem.__cause__
             if isinstance(cause, botocore.exceptions.ClientError) and (
@@ -139,12 +149,12 @@ class EnvironmentForcer:
                     f"nonce variable ({error_message(cause)}); use --strategy concurrent"
                 ) from cause
             raise
-        self.wait_for_update()
+        self.wait_for_update(response)
         return nonce
 
-    def wait_for_update(self) -> None:
+    def wait_for_update(self, update_response: dict[str, Any]) -> None:
         try:
-            self.wait_until_updated()
+            self.wait_until_updated(update_response)
         except botocore.exceptions.WaiterError as error:
             reason = (error.last_response or {}).get("Configuration", {}).get(
                 "LastUpdateStatusReason"
@@ -158,8 +168,8 @@ class EnvironmentForcer:
         """Write the saved environment back and wait until Lambda has applied it."""
         if self.saved is None or not self.changed:
             return
-        self.update_environment(dict(self.saved.variables))
-        self.wait_until_updated()
+        response = self.update_environment(dict(self.saved.variables))
+        self.wait_until_updated(response)
         self.changed = False
 
     def restore_command(self) -> str:
