@@ -12,12 +12,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import boto3
 import botocore.exceptions
 import pytest
 
 from coldstart.errors import UsageError
 from coldstart.lambda_api.arn import parse_function_ref
-from coldstart.lambda_api.aws import describe_aws_error
+from coldstart.lambda_api.aws import AwsSettings, describe_aws_error, make_client
 from tests.conftest import REPO, cli_environment, run_cli
 from tests.moto_server import KMS_KEY_ARN, client, create_function, moto_url  # noqa: F401
 
@@ -82,6 +83,24 @@ def test_missing_credentials_exit_4(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "GetFunctionConfiguration on demo failed: no AWS credentials found" in lines[0]
+
+
+def test_unknown_profile_exit_4(tmp_path: Path) -> None:
+    result = run_without_credentials(
+        tmp_path, "invoke", "--arn", ARN.format(name="demo"), "--profile", "nobody",
+        "--endpoint-url", "http://127.0.0.1:9",
+    )
+    assert result.returncode == 4, result.stderr
+    assert "AWS profile not found: nobody" in result.stderr
+
+
+def test_clients_use_standard_retries() -> None:
+    settings = AwsSettings(region="us-east-1", endpoint_url="http://127.0.0.1:9")
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    lambda_client = make_client(session, "lambda", settings)
+    assert lambda_client.meta.config.retries["mode"] == "standard"
+    assert lambda_client.meta.config.retries["total_max_attempts"] == 5
+    assert lambda_client.meta.endpoint_url == "http://127.0.0.1:9"
 
 
 def test_missing_region_exit_2(tmp_path: Path) -> None:
@@ -154,7 +173,8 @@ def test_concurrent_strategy_changes_nothing(
 
 
 def test_json_and_markdown_both_to_stdout_exit_2() -> None:
-    result = run_cli("invoke", "--arn", "demo", "--json", "-", "--markdown", "-")
+    result = run_cli("invoke", "--arn", "demo", "--json", "-", "--markdown", "-",
+                     "--endpoint-url", "http://127.0.0.1:9")
     assert result.returncode == 2
     assert "both write to stdout" in result.stderr
 
@@ -244,9 +264,10 @@ def test_sigint_mid_run_restores_environment(
             process.kill()
     after = configuration_of(moto_url, "interrupted")
     assert process.returncode == 130, stderr
-    assert "interrupted" in stderr
-    assert after["Environment"]["Variables"] == variables
+    assert "coldstart: error: interrupted" in stderr
+    assert after["Environment"]["Variables"] == variables, stderr
     assert after["KMSKeyArn"] == KMS_KEY_ARN
+    assert (tmp_path / "partial.json").exists(), stderr
     partial = json.loads((tmp_path / "partial.json").read_text())
     assert 1 <= len(partial["runs"]) < 500
     assert any("the run stopped early" in warning for warning in partial["warnings"])

@@ -65,14 +65,17 @@ def make_session(settings: AwsSettings) -> boto3.Session:
 def make_client(session: boto3.Session, service: str, settings: AwsSettings) -> Any:
     """Create a client with standard retries; raises UsageError when no region is known."""
     config = Config(
-        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         connect_timeout=CONNECT_TIMEOUT_S,
         read_timeout=INVOKE_READ_TIMEOUT_S,
         # The pool is sized for `--strategy concurrent`, which invokes from many threads.
         max_pool_connections=64,
     )
     try:
-        return session.client(service, endpoint_url=settings.endpoint_url, config=config)
+        return session.client(
+            service, region_name=settings.region, endpoint_url=settings.endpoint_url,
+            config=config,
+        )
     except botocore.exceptions.NoRegionError as error:
         raise UsageError(
             "missing AWS region: pass --region, a full ARN, or set AWS_REGION"
