@@ -446,3 +446,17 @@ def test_no_wait_without_update_status(lambda_client: Any) -> None:
         )
         forcer.force_cold_start()
         stubber.assert_no_pending_responses()
+
+
+def test_spread_warning_names_cold_option(lambda_client: Any) -> None:
+    logs = [COLD_LOG, COLD_LOG.replace("229.10", "900.00")]
+    with Stubber(lambda_client) as stubber:
+        for log in logs:
+            stubber.add_response("invoke", invoke_response(log, "req-cold"))
+        results = [invoke_once(lambda_client, FUNCTION_ARN, None, b"{}") for _ in logs]
+    runs = [build_run(index, result, []) for index, result in enumerate(results)]
+    report = build_lambda_report({"kind": "lambda"}, CONFIGURATION, {}, runs, [])
+    spread = [warning for warning in report["warnings"] if warning.startswith("init:")]
+    assert spread
+    assert "(--cold)" in spread[0]
+    assert "--runs" not in spread[0]

@@ -145,6 +145,15 @@ def run_cost(runs: list[dict[str, Any]], memory_mb: float | None, architecture: 
     return cost_section(cold_billed, warm_billed, memory_mb, architecture)
 
 
+def spread_warnings(summary: dict[str, Any]) -> list[str]:
+    """Return the spread warnings of the local report, naming --cold in place of --runs."""
+    return [
+        warning.replace("runs would make the mean stable (--runs)",
+                        "cold starts would make the mean stable (--cold)")
+        for warning in summary_warnings(summary)
+    ]
+
+
 def build_lambda_report(
     target: dict[str, Any], configuration: dict[str, Any], settings: dict[str, Any],
     runs: list[dict[str, Any]], warnings: list[str],
@@ -174,7 +183,7 @@ def build_lambda_report(
         "cold_starts": {"forced": len(runs), "observed": cold_count},
         "cost": run_cost(runs, memory_mb, architecture),
         "modules": None,
-        "warnings": warnings + summary_warnings(summary),
+        "warnings": warnings + spread_warnings(summary),
         "imports": None,
         "allocations": None,
         "gc": None,
