@@ -70,7 +70,8 @@ def render_lambda_terminal(report: dict[str, Any]) -> Group:
     """Return the renderable summary of a deployed function's report."""
     table = summary_table(report)
     parts: list[Any] = [table] if table is not None else [
-        Text(f"{report['target'].get('label', '')}: no REPORT values to summarise")
+        Text(f"{report['target'].get('label', '')}: no successful run with a REPORT line "
+             "to summarise")
     ]
     line = cost_line(report)
     if line is not None:
