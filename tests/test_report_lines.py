@@ -277,3 +277,15 @@ def test_json_parser_never_raises(document: object) -> None:
         parse_text(line)
     parsed = parse_text(json.dumps(document))
     assert parsed.unknown_lines >= 0
+
+
+def test_logs_insights_csv() -> None:
+    parsed = parse_file("cloudwatch_insights.csv")
+    reports = parsed.reports()
+    assert [report.init_ms for report in reports] == [446.37, None]
+    assert reports[1].duration_ms == 4.40
+    [init_report] = parsed.init_reports()
+    assert init_report.phase == "invoke"
+    assert init_report.status == "timeout"
+    # The CSV header.
+    assert parsed.unknown_lines == 1

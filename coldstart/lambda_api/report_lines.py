@@ -15,8 +15,9 @@ and the JSON format, one object per line, such as
 `{"time": "...", "type": "platform.report", "record": {"requestId": "...",
 "metrics": {"durationMs": 2.75, "initDurationMs": 139.25, ...}, "status": "success"}}`.
 
-CloudWatch exports put a timestamp and a log stream name before each message, and JSON
-exports wrap each message as `{"timestamp": .., "message": ".."}`: both are accepted.
+CloudWatch exports put a timestamp and a log stream name before each message, Logs
+Insights CSV downloads a timestamp column, and JSON exports wrap each message as
+`{"timestamp": .., "message": ".."}`. All of these are accepted.
 Other lines are skipped and counted, and no input raises an exception.
 """
 
@@ -138,10 +139,10 @@ TEXT_KEY_PATTERN = re.compile(
     r"(?<![\w.-])(" + "|".join(re.escape(key) for key in TEXT_KEYS) + r"):"
 )
 LEADING_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
-# The record's type word, at the start of the message or after an export's prefix
-# (timestamp, log stream name) separated by whitespace.
+# The record's type word, at the start of the message or after an export's prefix:
+# a timestamp and log stream name separated by whitespace, or a CSV column.
 TEXT_MARKER = re.compile(
-    r"(?:^|\s)(REPORT|INIT_REPORT|INIT_START|RESTORE_REPORT|RESTORE_START|START|END|XRAY)"
+    r"(?:^|[\s\",])(REPORT|INIT_REPORT|INIT_START|RESTORE_REPORT|RESTORE_START|START|END|XRAY)"
     r"\s+(?=RequestId:|Init Duration:|Runtime Version|Restore Duration:|TraceId:|Status:)"
 )
 
@@ -152,7 +153,8 @@ def text_fields(text: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     for index, match in enumerate(matches):
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
-        value = text[match.end():end].split("\t")[0].strip()
+        # A CSV column ends in a quote, which is not part of the value.
+        value = text[match.end():end].split("\t")[0].strip().rstrip('"').strip()
         fields.setdefault(match.group(1), value)
     return fields
 
