@@ -289,3 +289,16 @@ def test_logs_insights_csv() -> None:
     assert init_report.status == "timeout"
     # The CSV header.
     assert parsed.unknown_lines == 1
+
+
+def test_non_finite_metrics_are_none() -> None:
+    records = parse_line(
+        '{"type": "platform.report", "record": {"requestId": "r", '
+        '"metrics": {"durationMs": NaN, "initDurationMs": Infinity, "billedDurationMs": 3}}}'
+    )
+    assert records is not None
+    report = records[0]
+    assert isinstance(report, InvokeReport)
+    assert report.duration_ms is None
+    assert report.init_ms is None
+    assert report.billed_ms == 3

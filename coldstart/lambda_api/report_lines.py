@@ -24,6 +24,7 @@ Other lines are skipped and counted, and no input raises an exception.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -217,7 +218,8 @@ def json_number(mapping: Any, key: str) -> float | None:
     value = mapping.get(key) if isinstance(mapping, dict) else None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    # json.loads accepts NaN and Infinity, which are no durations.
+    return float(value) if math.isfinite(value) else None
 
 
 def json_text(mapping: Any, key: str) -> str | None:
