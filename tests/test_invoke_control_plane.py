@@ -460,3 +460,20 @@ def test_spread_warning_names_cold_option(lambda_client: Any) -> None:
     assert spread
     assert "(--cold)" in spread[0]
     assert "--runs" not in spread[0]
+
+
+def test_rejected_first_update_needs_no_restore(
+    lambda_client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    forcer = make_forcer(lambda_client, [])
+    with Stubber(lambda_client) as stubber:
+        stubber.add_client_error(
+            "update_function_configuration", service_error_code="AccessDeniedException",
+            service_message="not authorized", http_status_code=403,
+        )
+        with pytest.raises(EnvironmentProblem, match="access denied"):
+            with environment_restored(forcer):
+                forcer.force_cold_start()
+        stubber.assert_no_pending_responses()
+    assert forcer.changed is False
+    assert "RESTORE FAILED" not in capsys.readouterr().err

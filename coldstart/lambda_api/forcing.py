@@ -51,7 +51,6 @@ class SavedEnvironment:
     function_arn: str
     variables: dict[str, str]
     kms_key_arn: str | None
-    had_environment: bool
 
 
 def conflict_delays() -> Iterator[float]:
@@ -86,7 +85,6 @@ class EnvironmentForcer:
             function_arn=configuration.get("FunctionArn") or self.function_name,
             variables=variables,
             kms_key_arn=configuration.get("KMSKeyArn") or None,
-            had_environment=environment is not None,
         )
         return self.saved
 
@@ -134,21 +132,22 @@ class EnvironmentForcer:
             raise RuntimeError("save() the configuration before forcing a cold start")
         nonce = uuid.uuid4().hex
         variables = {**self.saved.variables, NONCE_VARIABLE: nonce}
-        self.changed = True
         try:
             with aws_call("UpdateFunctionConfiguration", self.function_name):
                 response = self.update_environment(variables)
         except EnvironmentProblem as problem:
             cause = problem.__cause__
-            if isinstance(cause, botocore.exceptions.ClientError) and (
-                error_code(cause) == "InvalidParameterValueException"
-            ):
+            if not isinstance(cause, botocore.exceptions.ClientError):
+                # A network failure leaves unknown whether Lambda applied the update.
+                self.changed = True
+            elif error_code(cause) == "InvalidParameterValueException":
                 # Most often the nonce pushes the variables over Lambda's 4 KB limit.
                 raise UsageError(
                     f"UpdateFunctionConfiguration on {self.function_name} rejected the "
                     f"nonce variable ({error_message(cause)}); use --strategy concurrent"
                 ) from cause
             raise
+        self.changed = True
         self.wait_for_update(response)
         return nonce
 
