@@ -143,3 +143,13 @@ def test_cut_off_report_missing_gives_note(moto_url: str) -> None:  # noqa: F811
     assert parsed is None
     assert note is not None
     assert note.startswith("FilterLogEvents on /aws/lambda/no-such-group failed")
+
+
+def test_cut_off_report_not_yet_written(moto_url: str) -> None:  # noqa: F811
+    put_messages(moto_url, "/aws/lambda/slow-logs", ["START RequestId: other Version: 1"])
+    parsed, note = fetch_report_from_logs(
+        client("logs", moto_url), "/aws/lambda/slow-logs", "req-missing",
+        int(time.time() * 1000), attempts=2, delay_s=0.1,
+    )
+    assert parsed is None
+    assert note == "a REPORT was not in /aws/lambda/slow-logs within 0.1 s of its invoke"
