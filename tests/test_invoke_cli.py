@@ -142,7 +142,7 @@ def test_update_strategy_restores_environment(
     assert report["target"]["kind"] == "lambda"
     assert report["settings"]["strategy"] == "update"
     assert len(report["runs"]) == 2
-    # moto runs no code, so there is no REPORT: the report says so instead of guessing.
+    # moto runs no code, so there is no REPORT, and the report warns of it.
     assert report["runs"][0]["report_source"] == "none"
     assert any("have no REPORT" in warning for warning in report["warnings"])
 
@@ -247,6 +247,7 @@ def test_sigint_mid_run_restores_environment(
          "--json", str(tmp_path / "partial.json")],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -262,6 +263,7 @@ def test_sigint_mid_run_restores_environment(
     finally:
         if process.poll() is None:
             process.kill()
+
     after = configuration_of(moto_url, "interrupted")
     assert process.returncode == 130, stderr
     assert "coldstart: error: interrupted" in stderr
