@@ -23,29 +23,38 @@ app = typer.Typer(
     add_completion=False,
 )
 
-RunsOption = Annotated[int, typer.Option("--runs", help="Fresh interpreter processes to run.")]
+RunsOption = Annotated[
+    int, typer.Option("--runs", metavar="N", help="Fresh interpreter processes to run.")
+]
 EventOption = Annotated[
-    str | None, typer.Option("--event", help="JSON file with the event (default: {}).")
+    str | None,
+    typer.Option("--event", metavar="FILE", help="JSON file with the event (default: {})."),
 ]
 EnvOption = Annotated[
     list[str] | None,
-    typer.Option("--env", help="KEY=VALUE set in the handler's environment; repeatable."),
+    typer.Option(
+        "--env", metavar="KEY=VALUE", help="KEY=VALUE set in the handler's environment; repeatable."
+    ),
 ]
 PythonOption = Annotated[
     str | None,
-    typer.Option("--python", help="Interpreter to run the handler under (default: this one)."),
+    typer.Option(
+        "--python", metavar="PATH", help="Interpreter to run the handler under (default: this one)."
+    ),
 ]
 MemoryOption = Annotated[
-    int, typer.Option("--memory", help="Memory size in MB, as configured on Lambda.")
+    int, typer.Option("--memory", metavar="MB", help="Memory size in MB, as configured on Lambda.")
 ]
 TimeoutOption = Annotated[
-    float, typer.Option("--timeout", help="Function timeout in seconds, per invoke.")
+    float,
+    typer.Option("--timeout", metavar="SECONDS", help="Function timeout in seconds, per invoke."),
 ]
 InitTimeoutOption = Annotated[
-    float, typer.Option("--init-timeout", help="Init phase timeout in seconds.")
+    float, typer.Option("--init-timeout", metavar="SECONDS", help="Init phase timeout in seconds.")
 ]
 JsonOption = Annotated[
-    str | None, typer.Option("--json", help="Write the JSON report to FILE, or - for stdout.")
+    str | None,
+    typer.Option("--json", metavar="FILE", help="Write the JSON report to FILE, or - for stdout."),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 NoColorOption = Annotated[
@@ -63,8 +72,9 @@ def show_version(value: bool) -> None:
 def main_options(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=show_version, is_eager=True,
-                     help="Print the version and exit."),
+        typer.Option(
+            "--version", callback=show_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Profile the cold start of Python serverless functions (AWS Lambda first)."""
@@ -78,19 +88,36 @@ def make_streams(quiet: bool, no_color: bool, json_path: str | None = None):  # 
 
 @app.command()
 def profile(
-    target: Annotated[str, typer.Argument(
-        help="app.py, app.py:function, or a handler string such as src/orders/app.handler."
-    )],
-    handler: Annotated[str | None, typer.Option(
-        "--handler", help="Function in the file (default: handler, else lambda_handler)."
-    )] = None,
-    root: Annotated[str | None, typer.Option(
-        "--root", help="Task root a handler string is resolved against (default: .)."
-    )] = None,
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="TARGET",
+            help="app.py, app.py:function, or a handler string such as src/orders/app.handler.",
+        ),
+    ],
+    handler: Annotated[
+        str | None,
+        typer.Option(
+            "--handler",
+            metavar="NAME",
+            help="Function in the file (default: handler, else lambda_handler).",
+        ),
+    ] = None,
+    root: Annotated[
+        str | None,
+        typer.Option(
+            "--root",
+            metavar="DIR",
+            help="Task root a handler string is resolved against (default: .).",
+        ),
+    ] = None,
     runs: RunsOption = 10,
-    warm_invokes: Annotated[int, typer.Option(
-        "--warm-invokes", help="Warm invokes after the first one, in each run."
-    )] = 3,
+    warm_invokes: Annotated[
+        int,
+        typer.Option(
+            "--warm-invokes", metavar="K", help="Warm invokes after the first one, in each run."
+        ),
+    ] = 3,
     event: EventOption = None,
     env: EnvOption = None,
     python: PythonOption = None,
@@ -105,9 +132,18 @@ def profile(
     from coldstart.commands import profile as command
 
     request = command.ProfileRequest(
-        target=target, handler=handler, root=root, runs=runs, warm_invokes=warm_invokes,
-        event=event, env=env or [], python=python or sys.executable, memory_mb=memory,
-        timeout_s=timeout, init_timeout_s=init_timeout, json_path=json_path,
+        target=target,
+        handler=handler,
+        root=root,
+        runs=runs,
+        warm_invokes=warm_invokes,
+        event=event,
+        env=env or [],
+        python=python or sys.executable,
+        memory_mb=memory,
+        timeout_s=timeout,
+        init_timeout_s=init_timeout,
+        json_path=json_path,
     )
     raise typer.Exit(command.run(request, make_streams(quiet, no_color, json_path)))
 
@@ -116,36 +152,64 @@ def print_error(message: str) -> None:
     sys.stderr.write(f"coldstart: error: {message}\n")
 
 
-def click_module():  # noqa: ANN201
-    """Return the click that typer runs on: newer typer (0.29 here) vendors it as typer._click."""
+def click_exceptions() -> tuple[type[Exception], type[Exception]]:
+    """Return click's ClickException and Abort as the installed typer provides them.
+
+    Newer typer (0.29 here) vendors click as typer._click and defines Abort itself.
+    """
     try:
-        from typer import _click as click
+        from typer._click.exceptions import ClickException
+        from typer.exceptions import Abort
     except ImportError:
-        import click
-    return click
+        from click.exceptions import Abort, ClickException
+    return ClickException, Abort
+
+
+def raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal_name(signum))
+
+
+def signal_name(signum: int) -> str:
+    import signal
+
+    return signal.Signals(signum).name
+
+
+def handle_termination_signals() -> None:
+    """Treat SIGTERM and SIGHUP (a cancelled CI job, a closed terminal) as Ctrl-C.
+
+    The KeyboardInterrupt unwinds through the cleanup code, which kills the worker's
+    process group and removes temporary folders.
+    """
+    import signal
+
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, raise_interrupt)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the only place that turns exceptions into exit codes."""
-    click = click_module()
+    click_exception, abort = click_exceptions()
     command = typer.main.get_command(app)
+    handle_termination_signals()
     try:
         result = command.main(args=argv, prog_name="coldstart", standalone_mode=False)
     except ColdstartError as error:
         print_error(str(error))
         code = int(error.exit_code)
-    except click.exceptions.Exit as exit_:
-        code = exit_.exit_code
-    except click.exceptions.ClickException as error:
+    except click_exception as error:
         error.show()
-        code = ExitCode.USAGE
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        print_error("interrupted")
+        code = getattr(error, "exit_code", ExitCode.USAGE)
+    except (KeyboardInterrupt, abort):
+        result = ExitCode.INTERRUPTED
         code = ExitCode.INTERRUPTED
     except BrokenPipeError:
         code = ExitCode.OK
     else:
         code = result if isinstance(result, int) else ExitCode.OK
+    if code == ExitCode.INTERRUPTED:
+        print_error("interrupted; the runs in progress were stopped")
     if argv is None:
         sys.exit(int(code))
     return int(code)
