@@ -8,6 +8,7 @@ from typing import Any
 
 from coldstart.commands.common import run_progress, work_folder
 from coldstart.console import Streams
+from coldstart.errors import RunsInterrupted
 from coldstart.launcher import RunOptions, launch_series
 from coldstart.model import build_report, describe_environment
 from coldstart.runs import build_run
@@ -50,10 +51,20 @@ def timing_runs(
     """Run every variant `runs` times, interleaved, with no instrument but the clock."""
     pairs = [(variant.target, variant.options) for variant in variants]
     description = "timing runs" if len(variants) == 1 else f"timing runs x {len(variants)}"
-    with run_progress(streams, runs * len(variants), description) as advance:
-        records = launch_series(pairs, runs, work_dir, on_run=advance)
+    records: list[list[dict[str, Any]]] = []
+    try:
+        with run_progress(streams, runs * len(variants), description) as advance:
+            launch_series(pairs, runs, work_dir, on_run=advance, records=records)
+    except KeyboardInterrupt:
+        raise RunsInterrupted([build_runs(variants, records)]) from None
+    return build_runs(variants, records)
+
+
+def build_runs(
+    variants: list[Variant], records: list[list[dict[str, Any]]]
+) -> list[list[dict[str, Any]]]:
     built = []
-    for variant, variant_records in zip(variants, records):
+    for variant, variant_records in zip(variants, records, strict=True):
         options = variant.options
         built.append([
             build_run(index, record, options.timeout_s, options.init_timeout_s)
@@ -66,10 +77,23 @@ def measure_variants(
     variants: list[Variant], runs: int, streams: Streams
 ) -> list[dict[str, Any]]:
     """Measure each variant and return one report per variant, in the same order."""
-    with work_folder() as work_dir:
-        all_runs = timing_runs(variants, runs, streams, work_dir)
+    try:
+        with work_folder() as work_dir:
+            all_runs = timing_runs(variants, runs, streams, work_dir)
+    except RunsInterrupted as interrupted:
+        partial_runs = interrupted.reports[0] or [[] for _ in variants]
+        reports = build_reports(variants, partial_runs, runs)
+        for report in reports:
+            report["interrupted"] = True
+        raise RunsInterrupted(reports) from None
+    return build_reports(variants, all_runs, runs)
+
+
+def build_reports(
+    variants: list[Variant], all_runs: list[list[dict[str, Any]]], runs: int
+) -> list[dict[str, Any]]:
     reports = []
-    for variant, variant_runs in zip(variants, all_runs):
+    for variant, variant_runs in zip(variants, all_runs, strict=True):
         environment = describe_environment(variant.options.python, variant.options.memory_mb)
         reports.append(build_report(
             target_section(variant), environment, variant_runs,

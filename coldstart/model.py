@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import os
 import platform
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from coldstart import __version__
+from coldstart.environment import probe_interpreter
 from coldstart.errors import UsageError
 from coldstart.stats import stability_warnings, summarize
 
@@ -23,12 +23,6 @@ SUMMARY_PHASES = (
     "startup_ms", "import_ms", "init_ms", "first_invoke_ms", "warm_invoke_ms",
     "cold_start_ms", "peak_rss_mib", "gc_pause_ms",
 )
-
-INTERPRETER_PROBE = (
-    "import json, platform, sys; print(json.dumps({'python_version': platform.python_version(),"
-    " 'executable': sys.executable, 'implementation': platform.python_implementation()}))"
-)
-
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -47,12 +41,8 @@ def cpu_model() -> str:
 
 def describe_environment(python: str, memory_mb: int) -> dict[str, Any]:
     """Describe the interpreter that ran the handler and the machine it ran on."""
-    output = subprocess.run(
-        [python, "-c", INTERPRETER_PROBE], capture_output=True, text=True, timeout=30
-    ).stdout
-    interpreter = json.loads(output) if output.strip() else {"executable": python}
     return {
-        **interpreter,
+        **probe_interpreter(python),
         "platform": platform.platform(),
         "machine": platform.machine(),
         "cpu_model": cpu_model(),
@@ -81,10 +71,17 @@ def summarize_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {key: summarize(run_values(ok_runs, key)) for key in SUMMARY_PHASES}
 
 
-def summary_warnings(summary: dict[str, Any]) -> list[str]:
+def summary_warnings(summary: dict[str, Any], memory_mb: int) -> list[str]:
     warnings = []
-    for key in ("init_ms", "first_invoke_ms", "cold_start_ms"):
+    for key in ("init_ms", "cold_start_ms"):
         warnings.extend(stability_warnings(key.removesuffix("_ms"), summary.get(key)))
+    rss = summary.get("peak_rss_mib")
+    if rss and rss["max"] > memory_mb:
+        warnings.append(
+            f"peak RSS {rss['max']:.0f} MiB exceeds the configured memory ({memory_mb} MB): "
+            "on Lambda the function would fail with Runtime.OutOfMemory; raise --memory "
+            "or reduce what init keeps in memory"
+        )
     return warnings
 
 
@@ -108,7 +105,7 @@ def gc_section(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
     return {
         "collections": middle["collections"],
         "pause_ms": middle["pause_ms"],
-        "max_pause_ms": max(gc["max_pause_ms"] for gc in measured),
+        "max_pause_ms": middle["max_pause_ms"],
         "by_phase": middle["by_phase"],
         "source": "timing runs (median run by pause time)",
     }
@@ -142,7 +139,7 @@ def build_report(
         "runs": runs,
         "summary": summary,
         "modules": modules,
-        "warnings": summary_warnings(summary),
+        "warnings": summary_warnings(summary, environment.get("memory_mb", 128)),
         "imports": None,
         "allocations": None,
         "gc": gc_section(runs),

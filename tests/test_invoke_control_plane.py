@@ -449,7 +449,7 @@ def test_no_wait_without_update_status(lambda_client: Any) -> None:
 
 
 def test_spread_warning_names_cold_option(lambda_client: Any) -> None:
-    logs = [COLD_LOG, COLD_LOG.replace("229.10", "900.00")]
+    logs = [COLD_LOG, COLD_LOG.replace("229.10", "900.00"), COLD_LOG.replace("229.10", "500.00")]
     with Stubber(lambda_client) as stubber:
         for log in logs:
             stubber.add_response("invoke", invoke_response(log, "req-cold"))
@@ -458,6 +458,7 @@ def test_spread_warning_names_cold_option(lambda_client: Any) -> None:
     report = build_lambda_report({"kind": "lambda"}, CONFIGURATION, {}, runs, [])
     spread = [warning for warning in report["warnings"] if warning.startswith("init:")]
     assert spread
+    assert "cold starts would" in spread[0]
     assert "(--cold)" in spread[0]
     assert "--runs" not in spread[0]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from coldstart.commands.common import check_positive, load_event
+from coldstart.commands.common import check_output_path, check_positive, load_event
 from coldstart.console import Streams
 from coldstart.errors import ColdstartError, ExitCode, UsageError
 from coldstart.lambda_api.arn import FunctionRef, parse_function_ref
@@ -70,6 +70,8 @@ def validate(request: InvokeRequest) -> FunctionRef:
         raise UsageError(f"invalid --warm {request.warm}: use 0 or more")
     if request.json_path == "-" and request.markdown_path == "-":
         raise UsageError("--json - and --markdown - both write to stdout: give one a FILE")
+    check_output_path(request.json_path, "--json")
+    check_output_path(request.markdown_path, "--markdown")
     if request.strategy not in STRATEGIES:
         raise UsageError(
             f"invalid --strategy {request.strategy!r}: use one of {', '.join(STRATEGIES)}"

@@ -5,16 +5,25 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-from coldstart.commands.common import check_positive, check_python, load_event
+from coldstart.commands.common import (
+    check_output_path,
+    check_positive,
+    check_python,
+    check_range,
+    load_event,
+)
 from coldstart.console import Streams
 from coldstart.environment import parse_env_pairs
-from coldstart.errors import ExitCode, UsageError
+from coldstart.errors import ExitCode, RunsInterrupted
 from coldstart.launcher import RunOptions
 from coldstart.measure import Variant, measure_variants
 from coldstart.model import failed_runs
 from coldstart.render.json_file import write_json
 from coldstart.render.terminal import render_terminal
 from coldstart.target import resolve_target
+
+# An upper bound that catches typos such as --runs 10000000 before hours are spent.
+MAX_RUNS = 100_000
 
 
 @dataclass
@@ -37,12 +46,15 @@ class ProfileRequest:
 
 def build_variant(request: ProfileRequest) -> Variant:
     """Validate the request and return the target with its run options."""
-    check_positive("--runs", request.runs)
-    check_positive("--memory", request.memory_mb)
+    check_range("--runs", request.runs, 1, MAX_RUNS)
+    check_range("--warm-invokes", request.warm_invokes, 0, MAX_RUNS)
+    # Lambda accepts 128 to 10240 MB of memory and a function timeout up to 900 s.
+    check_range("--memory", request.memory_mb, 128, 10240, " MB")
     check_positive("--timeout", request.timeout_s)
+    check_range("--timeout", request.timeout_s, 0, 900, " s")
     check_positive("--init-timeout", request.init_timeout_s)
-    if request.warm_invokes < 0:
-        raise UsageError(f"invalid --warm-invokes {request.warm_invokes}: use 0 or more")
+    check_range("--init-timeout", request.init_timeout_s, 0, 900, " s")
+    check_output_path(request.json_path, "--json")
     target = resolve_target(request.target, request.handler, request.root)
     options = RunOptions(
         python=check_python(request.python),
@@ -56,16 +68,34 @@ def build_variant(request: ProfileRequest) -> Variant:
     return Variant(target, options, target.label)
 
 
-def run(request: ProfileRequest, streams: Streams) -> int:
-    variant = build_variant(request)
-    [report] = measure_variants([variant], request.runs, streams)
-    streams.print(render_terminal(report))
-    for warning in report["warnings"]:
-        streams.warn(warning)
+def write_outputs(report: dict, request: ProfileRequest, streams: Streams) -> None:
     if request.json_path:
         write_json(report, request.json_path)
         if request.json_path != "-":
             streams.note(f"wrote {request.json_path}")
-    if failed_runs(report):
+
+
+def run(request: ProfileRequest, streams: Streams) -> int:
+    variant = build_variant(request)
+    try:
+        [report] = measure_variants([variant], request.runs, streams)
+    except RunsInterrupted as interrupted:
+        [report] = interrupted.reports
+        if report["runs"]:
+            streams.warn(f"interrupted after {len(report['runs'])} runs; the report covers those")
+            write_outputs(report, request, streams)
+        raise
+    streams.print(render_terminal(report))
+    for warning in report["warnings"]:
+        streams.warn(warning)
+    write_outputs(report, request, streams)
+    failed = failed_runs(report)
+    if failed:
+        error = failed[0]["error"]
+        if streams.quiet:
+            streams.error_line(
+                f"target failed: {error['type']} in phase {error['phase']}: "
+                f"{error['message']} ({len(failed)}/{len(report['runs'])} runs failed)"
+            )
         return ExitCode.TARGET_FAILED
     return ExitCode.OK

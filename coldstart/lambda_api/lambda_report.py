@@ -23,6 +23,8 @@ INIT_ERROR_TYPES = (
     "Runtime.ImportModuleError", "Runtime.UserCodeSyntaxError", "Runtime.HandlerNotFound",
     "Runtime.MalformedHandlerName",
 )
+# Lambda's largest memory size, for a configuration that does not state one.
+MAX_MEMORY_MB = 10240
 LAMBDA_SUMMARY_KEYS = (
     "max_memory_used_mib", "billed_ms", "billed_cold_ms", "restore_ms", "billed_restore_ms",
 )
@@ -145,12 +147,11 @@ def run_cost(runs: list[dict[str, Any]], memory_mb: float | None, architecture: 
     return cost_section(cold_billed, warm_billed, memory_mb, architecture)
 
 
-def spread_warnings(summary: dict[str, Any]) -> list[str]:
+def spread_warnings(summary: dict[str, Any], memory_mb: int) -> list[str]:
     """Return the spread warnings of the local report, naming --cold in place of --runs."""
     return [
-        warning.replace("runs would make the mean stable (--runs)",
-                        "cold starts would make the mean stable (--cold)")
-        for warning in summary_warnings(summary)
+        warning.replace(" runs would ", " cold starts would ").replace("(--runs)", "(--cold)")
+        for warning in summary_warnings(summary, memory_mb)
     ]
 
 
@@ -183,7 +184,7 @@ def build_lambda_report(
         "cold_starts": {"forced": len(runs), "observed": cold_count},
         "cost": run_cost(runs, memory_mb, architecture),
         "modules": None,
-        "warnings": warnings + spread_warnings(summary),
+        "warnings": warnings + spread_warnings(summary, memory_mb or MAX_MEMORY_MB),
         "imports": None,
         "allocations": None,
         "gc": None,
