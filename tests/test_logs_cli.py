@@ -48,7 +48,7 @@ def test_json_corpus_from_stdin() -> None:
 def test_terminal_summary_lines() -> None:
     result = run_cli("logs", str(LOGS / "text_cold_then_warm.log"))
     assert result.returncode == 0, result.stderr
-    assert "3 invocations, 1 cold starts (cold-start rate 33.3%)" in result.stdout
+    assert "3 invocations, 1 cold start (cold-start rate 33.3%)" in result.stdout
     assert "Init Duration" in result.stdout
     assert "init errors by type: none" in result.stdout
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coldstart.render.lambda_terminal import LAMBDA_ROWS, STATS_COLUMNS, format_usd
+from coldstart.render.lambda_terminal import LAMBDA_ROWS, STATS_COLUMNS, counted, format_usd
 from coldstart.render.terminal import format_value
 
 
@@ -29,7 +29,8 @@ def render_lambda_markdown(report: dict[str, Any]) -> str:
     lines = [
         f"### Cold starts of `{target.get('label')}`",
         "",
-        f"{cold.get('observed', 0)} cold starts in {cold.get('forced', 0)} runs "
+        f"{counted(cold.get('observed', 0), 'cold start')} in "
+        f"{counted(cold.get('forced', 0), 'run')} "
         f"(strategy `{report['settings'].get('strategy')}`), "
         f"{report['environment'].get('memory_mb')} MB, "
         f"{report['environment'].get('runtime') or 'unknown runtime'}.",

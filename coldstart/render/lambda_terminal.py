@@ -24,11 +24,17 @@ LAMBDA_ROWS = (
 STATS_COLUMNS = ("median", "p95", "min", "max", "mean", "stdev")
 
 
+def counted(count: int, noun: str) -> str:
+    """Return `1 run` or `3 runs`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def summary_table(report: dict[str, Any]) -> Table | None:
     cold = report.get("cold_starts") or {}
     title = (
         f"{report['target'].get('label', '')}  "
-        f"({cold.get('observed', 0)} cold starts in {cold.get('forced', 0)} runs, "
+        f"({counted(cold.get('observed', 0), 'cold start')} in "
+        f"{counted(cold.get('forced', 0), 'run')}, "
         f"strategy {report['settings'].get('strategy')})"
     )
     table = Table(title=title, title_justify="left")

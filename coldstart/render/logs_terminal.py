@@ -8,6 +8,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from coldstart.render.lambda_terminal import counted
 from coldstart.render.terminal import format_value
 
 STATS_COLUMNS = ("n", "median", "p95", "min", "max", "mean")
@@ -52,7 +53,7 @@ def render_log_summary(summary: dict[str, Any]) -> Group:
     parts: list[Any] = [
         Text(
             f"{summary['source']}: {reports['invocations']} invocations, "
-            f"{reports['cold_starts']} cold starts (cold-start rate {rate_text})",
+            f"{counted(reports['cold_starts'], 'cold start')} (cold-start rate {rate_text})",
             style="bold",
         )
     ]
