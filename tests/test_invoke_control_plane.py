@@ -478,3 +478,23 @@ def test_rejected_first_update_needs_no_restore(
         stubber.assert_no_pending_responses()
     assert forcer.changed is False
     assert "RESTORE FAILED" not in capsys.readouterr().err
+
+
+def test_markdown_summary_rows(lambda_client: Any) -> None:
+    from coldstart.render.lambda_markdown import render_lambda_markdown
+
+    with Stubber(lambda_client) as stubber:
+        stubber.add_response("invoke", invoke_response(COLD_LOG, "req-cold"))
+        stubber.add_response("invoke", invoke_response(WARM_LOG, "req-warm"))
+        cold = invoke_once(lambda_client, FUNCTION_ARN, None, b"{}")
+        warm = invoke_once(lambda_client, FUNCTION_ARN, None, b"{}")
+    report = build_lambda_report(
+        {"kind": "lambda", "label": "demo"}, CONFIGURATION, {"strategy": "update"},
+        [build_run(0, cold, [warm])], ["demo has provisioned concurrency"],
+    )
+    lines = render_lambda_markdown(report).splitlines()
+    assert lines[0] == "### Cold starts of `demo`"
+    assert lines[2] == "1 cold start in 1 run (strategy `update`), 256 MB, python3.12."
+    assert "| init (Init Duration) | 1 | 229.1 | - | 229.1 | 229.1 | 229.1 | 0.000 | ms |" in lines
+    assert "| warm invoke (Duration) | 1 | 2.00 | - | 2.00 | 2.00 | 2.00 | 0.000 | ms |" in lines
+    assert "- warning: demo has provisioned concurrency" in lines
