@@ -114,7 +114,7 @@ def test_missing_region_exit_2(tmp_path: Path) -> None:
 def test_function_not_found_exit_4(moto_url: str) -> None:  # noqa: F811
     result = run_cli("invoke", "--arn", ARN.format(name="absent"), "--endpoint-url", moto_url)
     assert result.returncode == 4, result.stderr
-    assert "GetFunctionConfiguration on absent failed: function not found" in result.stderr
+    assert "GetFunctionConfiguration on absent failed: not found" in result.stderr
 
 
 def configuration_of(url: str, name: str) -> dict[str, Any]:
@@ -188,8 +188,8 @@ def client_error(code: str, status: int) -> botocore.exceptions.ClientError:
 
 
 @pytest.mark.parametrize(("error", "expected"), [
-    (client_error("AccessDeniedException", 403), "access denied (AccessDeniedException"),
-    (client_error("ResourceNotFoundException", 404), "function not found"),
+    (client_error("AccessDeniedException", 403), "grant lambda:InvokeFunction to these"),
+    (client_error("ResourceNotFoundException", 404), "not found (message from the service)"),
     (client_error("TooManyRequestsException", 429), "throttled (TooManyRequestsException)"),
     (botocore.exceptions.EndpointConnectionError(endpoint_url="http://127.0.0.1:9"),
      "network error"),

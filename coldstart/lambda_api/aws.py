@@ -33,6 +33,11 @@ THROTTLING_CODES = {
     "TooManyRequestsException", "ThrottlingException", "Throttling",
     "RequestLimitExceeded", "EC2ThrottledException",
 }
+# The IAM action that allows each API call, where its name differs from the call's.
+IAM_ACTIONS = {
+    "Invoke": "lambda:InvokeFunction",
+    "FilterLogEvents": "logs:FilterLogEvents",
+}
 NETWORK_ERRORS = (
     botocore.exceptions.EndpointConnectionError,
     botocore.exceptions.ConnectTimeoutError,
@@ -121,12 +126,13 @@ def describe_aws_error(error: Exception, call: str, function: str) -> str:
         message = error_message(error)
         if code in ACCESS_DENIED_CODES:
             return (
-                f"{where} failed: access denied ({code}: {message}); grant lambda:{call} "
-                "to these credentials or use another --profile"
+                f"{where} failed: access denied ({code}: {message}); grant "
+                f"{IAM_ACTIONS.get(call, 'lambda:' + call)} to these credentials or use "
+                "another --profile"
             )
         if code == "ResourceNotFoundException":
             return (
-                f"{where} failed: function not found ({message}); check the name, the "
+                f"{where} failed: not found ({message}); check the function name, the "
                 "qualifier and --region"
             )
         if code in THROTTLING_CODES:
