@@ -66,6 +66,8 @@ def test_bad_arn_exits_2(arn: str) -> None:
     (["--warm", "-1"], "invalid --warm -1"),
     (["--strategy", "sometimes"], "invalid --strategy 'sometimes'"),
     (["--qualifier", "live"], "conflicts with the qualifier prod"),
+    (["--event", "no/such/event.json"], "event file not found: no/such/event.json"),
+    (["--json", "no/such/folder/report.json"], "does not exist; create it first"),
 ])
 def test_bad_options_exit_2(args: list[str], message: str) -> None:
     result = run_cli("invoke", "--arn", ARN.format(name="demo") + ":prod", *args,
