@@ -498,3 +498,34 @@ def test_markdown_summary_rows(lambda_client: Any) -> None:
     assert "| init (Init Duration) | 1 | 229.1 | - | 229.1 | 229.1 | 229.1 | 0.000 | ms |" in lines
     assert "| warm invoke (Duration) | 1 | 2.00 | - | 2.00 | 2.00 | 2.00 | 0.000 | ms |" in lines
     assert "- warning: demo has provisioned concurrency" in lines
+
+
+def test_invoke_timeout_named_sandbox_timedout(lambda_client: Any) -> None:
+    log = (
+        "REPORT RequestId: req-slow\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\t"
+        "Memory Size: 256 MB\tMax Memory Used: 80 MB\tStatus: timeout\n"
+    )
+    payload = b'{"errorMessage": "2026-12-04T10:00:03Z req-slow Task timed out after 3.00 seconds"}'
+    with Stubber(lambda_client) as stubber:
+        stubber.add_response("invoke", invoke_response(log, "req-slow", payload, "Unhandled"))
+        result = invoke_once(lambda_client, FUNCTION_ARN, None, b"{}")
+    error = build_run(0, result, [])["error"]
+    assert error["type"] == "Sandbox.Timedout"
+    assert error["phase"] == "invoke"
+    assert "Task timed out after 3.00 seconds" in error["message"]
+
+
+def test_init_timeout_is_init_phase(lambda_client: Any) -> None:
+    log = (
+        "INIT_REPORT Init Duration: 9999.60 ms\tPhase: init\tStatus: timeout\n"
+        "INIT_REPORT Init Duration: 3000.10 ms\tPhase: invoke\tStatus: timeout\n"
+        "REPORT RequestId: req-init\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\t"
+        "Memory Size: 256 MB\tMax Memory Used: 80 MB\tStatus: timeout\n"
+    )
+    with Stubber(lambda_client) as stubber:
+        stubber.add_response("invoke", invoke_response(log, "req-init", b"{}", "Unhandled"))
+        result = invoke_once(lambda_client, FUNCTION_ARN, None, b"{}")
+    assert [init.phase for init in result.init_reports] == ["init", "invoke"]
+    error = build_run(0, result, [])["error"]
+    assert error["type"] == "Sandbox.Timedout"
+    assert error["phase"] == "init"
