@@ -529,3 +529,12 @@ def test_init_timeout_is_init_phase(lambda_client: Any) -> None:
     error = build_run(0, result, [])["error"]
     assert error["type"] == "Sandbox.Timedout"
     assert error["phase"] == "init"
+
+
+def test_tail_report_under_other_request_id(lambda_client: Any) -> None:
+    with Stubber(lambda_client) as stubber:
+        stubber.add_response("invoke", invoke_response(COLD_LOG, "header-request-id"))
+        result = invoke_once(lambda_client, FUNCTION_ARN, None, b"{}")
+    assert result.report is not None
+    assert result.report.request_id == "req-cold"
+    assert result.report_source == "log tail"

@@ -101,6 +101,15 @@ def fetch_report_from_logs(
     return None, f"a REPORT was not in {log_group} within {waited_s:g} s of its invoke"
 
 
+def report_in_tail(parsed: ParsedLog, request_id: str | None) -> InvokeReport | None:
+    """Return the REPORT of request_id in a log tail, else the tail's last REPORT.
+
+    The tail contains the log of this one invocation, so a REPORT under another request id
+    (an endpoint that numbers requests its own way) still belongs to it.
+    """
+    return parsed.report_for(request_id) or parsed.report_for(None)
+
+
 def invoke_once(
     client: Any, function_name: str, qualifier: str | None, payload: bytes,
     logs_client: Any | None = None, log_group: str | None = None,
@@ -130,7 +139,7 @@ def invoke_once(
     result = InvokeResult(
         request_id=request_id,
         status_code=response.get("StatusCode"),
-        report=parsed.report_for(request_id),
+        report=report_in_tail(parsed, request_id),
         init_reports=parsed.init_reports(),
         function_error=response.get("FunctionError"),
         error_payload=error_payload if response.get("FunctionError") else None,
