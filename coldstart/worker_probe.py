@@ -454,12 +454,21 @@ def module_files():
     return files
 
 
+# Compiling uncached modules again to time them stops after this many seconds in total.
+COMPILE_BUDGET_S = 2.0
+
+
 def uncached_modules():
-    """Modules loaded from a .py file for which no valid cached bytecode exists."""
+    """Modules loaded from a .py file for which no valid cached bytecode exists.
+
+    Each is compiled once more to measure what compiling it cost the import
+    (`compile_ms`, null once COMPILE_BUDGET_S is spent).
+    """
     import importlib.machinery
     import importlib.util
 
     found = []
+    spent_s = 0.0
     for name, module in list(sys.modules.items()):
         spec = getattr(module, "__spec__", None)
         if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
@@ -467,12 +476,26 @@ def uncached_modules():
         source = spec.origin
         if not source or not source.endswith(".py"):
             continue
-        if not has_valid_bytecode(source, spec.cached, importlib.util):
+        if has_valid_bytecode(source, spec.cached, importlib.util):
+            continue
+        entry = {"module": name, "file": source, "source_bytes": None, "compile_ms": None}
+        try:
+            with open(source, "rb") as file:
+                text = file.read()
+        except OSError:
+            found.append(entry)
+            continue
+        entry["source_bytes"] = len(text)
+        if spent_s < COMPILE_BUDGET_S:
+            start = time.perf_counter()
             try:
-                source_bytes = os.path.getsize(source)
-            except OSError:
-                source_bytes = None
-            found.append({"module": name, "file": source, "source_bytes": source_bytes})
+                compile(text, source, "exec", dont_inherit=True)
+            except (SyntaxError, ValueError):
+                pass
+            elapsed = time.perf_counter() - start
+            spent_s += elapsed
+            entry["compile_ms"] = round(elapsed * 1000, 3)
+        found.append(entry)
     return found
 
 
