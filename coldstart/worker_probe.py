@@ -74,6 +74,7 @@ class Probe:
         self._calls = None
         self._profiler = None
         self._profiler_error = None
+        self._import_started_ns = 0
 
     # Hooks, in the order the worker calls them.
 
@@ -84,8 +85,11 @@ class Probe:
             self._redirect_stderr(self.options["stderr_to"] + ".init")
         if self.options.get("tracemalloc"):
             clear_traces()
+        self._import_started_ns = time.perf_counter_ns()
 
     def after_import(self):
+        elapsed_ns = time.perf_counter_ns() - self._import_started_ns
+        self.result["handler_import_ms"] = elapsed_ns / 1e6
         if self.options.get("tracemalloc"):
             self._take_traces("init")
         self._restore_stderr()

@@ -35,8 +35,14 @@ class TreeNode:
     children: list[TreeNode] = field(default_factory=list)
 
 
-def default_min_ms(total_ms: float) -> float:
-    return max(DEFAULT_MIN_MS, DEFAULT_MIN_SHARE * total_ms)
+def largest(roots: list[TreeNode]) -> float:
+    return max((root.total_ms for root in roots), default=0.0)
+
+
+def default_min_ms(roots: list[TreeNode]) -> float:
+    """A share of the tree's total, but never so high that the largest root is hidden."""
+    total = sum(root.total_ms for root in roots)
+    return min(max(DEFAULT_MIN_MS, DEFAULT_MIN_SHARE * total), largest(roots))
 
 
 def bar(value: float, scale: float) -> str:
@@ -130,12 +136,13 @@ def import_section(imports: dict[str, Any], min_ms: float | None) -> list[Any]:
         if not phase or not phase.get("tree"):
             continue
         total = phase["total_ms"]
-        threshold = min_ms if min_ms is not None else default_min_ms(total)
+        nodes = import_nodes(phase["tree"])
+        threshold = min_ms if min_ms is not None else default_min_ms(nodes)
         parts.append(Text(
             f"Imports during {title}: {phase['count']} modules, {total:.1f} ms "
             f"(from the importtime run; cumulative, then self time)", style="bold",
         ))
-        parts.extend(tree_lines(import_nodes(phase["tree"]), total, threshold))
+        parts.extend(tree_lines(nodes, max(total, largest(nodes)), threshold))
     return parts
 
 
@@ -179,7 +186,7 @@ def cpu_section(hotspots: dict[str, Any], min_ms: float | None) -> list[Any]:
     if not roots:
         return []
     total = sum(root.total_ms for root in roots)
-    threshold = min_ms if min_ms is not None else default_min_ms(total)
+    threshold = min_ms if min_ms is not None else default_min_ms(roots)
     rate = f" at {hotspots['rate_hz']:g} Hz" if hotspots.get("rate_hz") else ""
     parts: list[Any] = [Text(
         f"CPU samples: {hotspots['samples']} from the {hotspots['sampler']} run{rate}, "
