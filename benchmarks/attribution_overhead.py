@@ -5,8 +5,8 @@ Usage: python benchmarks/attribution_overhead.py [TARGET] [--runs 10] [--repeats
        [--py-spy-rates 100,250,500]
 
 Each repeat runs the real CLI twice, interleaved: `coldstart profile TARGET --runs N` and
-the same with `--timing-only`. Then, for the sampler settings, one 3-run profile per
-py-spy rate and one with pyinstrument. Medians over the repeats are printed, with every
+the same with `--timing-only`. Then one 3-run profile per instrument alone (importtime,
+tracemalloc, pyinstrument, and py-spy at each rate of --py-spy-rates). Medians over the repeats are printed, with every
 value. Figures depend on the machine's load: run it on a quiet machine.
 """
 
@@ -72,13 +72,15 @@ def main() -> None:
         add("clean init median ms", report["summary"]["init_ms"]["median"])
         for instrument in ("importtime", "tracemalloc", "py-spy"):
             add(f"{instrument} init inflation", inflation(report, instrument))
-        for rate in rates:
-            _, sampled = profile(args.target, 3, "--no-imports", "--no-alloc",
-                                 "--sampler", "py-spy", "--py-spy-rate", str(rate))
-            add(f"py-spy {rate} Hz init inflation (3 clean runs)", inflation(sampled, "py-spy"))
-        _, sampled = profile(args.target, 3, "--no-imports", "--no-alloc",
-                             "--sampler", "pyinstrument")
-        add("pyinstrument init inflation (3 clean runs)", inflation(sampled, "pyinstrument"))
+        single = [("importtime", ("--no-alloc", "--sampler", "none")),
+                  ("tracemalloc", ("--no-imports", "--sampler", "none")),
+                  ("pyinstrument", ("--no-imports", "--no-alloc", "--sampler", "pyinstrument"))]
+        single += [("py-spy", ("--no-imports", "--no-alloc", "--sampler", "py-spy",
+                               "--py-spy-rate", str(rate))) for rate in rates]
+        for instrument, options in single:
+            _, alone = profile(args.target, 3, *options)
+            label = " ".join(options[-2:]) if instrument == "py-spy" else instrument
+            add(f"{label} alone, init inflation (3 clean runs)", inflation(alone, instrument))
     print(f"target {args.target}, --runs {args.runs}, {args.repeats} repeats (medians)")
     for name, values in figures.items():
         print(f"{name:48} {statistics.median(values):8.3f}   "

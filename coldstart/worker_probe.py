@@ -18,8 +18,9 @@ four positional arguments:
   --describe-modules      report each module's file and which were compiled from source
                           because no valid cached bytecode was found
 
-The probe reports with one {"kind": "attribution", ...} message, after an
-{"kind": "attributing"} message that tells the launcher it may take a while.
+The probe sends its results in one {"kind": "attribution", ...} message. An
+{"kind": "attributing"} message comes first, so that the launcher extends its deadline
+while the probe summarises.
 """
 
 import gc
@@ -101,7 +102,7 @@ class Probe:
         if self.options.get("tracemalloc"):
             self._copies = CopyRecorder(self)
             self._copies.install()
-            # From here the traces hold only what the invoke allocates.
+            # From here the traces contain only what the invoke allocates.
             clear_traces()
         if "stderr_to" in self.options:
             self._redirect_stderr(self.options["stderr_to"] + ".invoke")
@@ -188,7 +189,7 @@ class Probe:
         self._saved_stderr = None
 
     # tracemalloc: the traces are cleared when a phase starts, so a snapshot at its end
-    # holds what the phase allocated and did not free. Raw traces are taken from the C
+    # contains what the phase allocated and did not free. Raw traces are taken from the C
     # module and summed only after tracing stops, because summing a few hundred thousand
     # traces while every allocation is traced takes seconds. The tracemalloc module is
     # never imported, so its imports are not charged to the handler.
@@ -211,6 +212,8 @@ class Probe:
 
     def _start_pyinstrument(self):
         path, interval = self.options["pyinstrument"]
+        # NOTE: modules that pyinstrument itself imports (such as inspect and typing) are
+        # then already loaded, so the handler's samples miss their import cost.
         try:
             from pyinstrument import Profiler
         except ImportError as exc:
@@ -277,7 +280,7 @@ class CopyRecorder:
         self._pending_dumps = None
 
     def install(self):
-        import functools  # noqa: F401 (loaded here, before the baseline snapshot)
+        import functools  # noqa: F401 (loaded before the traces are cleared)
 
         targets = []
         for module_name, names in (
@@ -443,7 +446,7 @@ def summarize_totals(totals, skipped_files):
 
 
 def module_files():
-    """Each loaded module's file, or its origin ("built-in", "frozen") when it has none."""
+    """Map each loaded module to its file, or to its origin ("built-in", "frozen")."""
     files = {}
     for name, module in list(sys.modules.items()):
         spec = getattr(module, "__spec__", None)

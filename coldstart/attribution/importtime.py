@@ -1,9 +1,9 @@
 """The import tree, from the stderr of one run under `python -X importtime`.
 
-The worker sends fd 2 to a file of its own while it imports the handler and another
-while it runs the first invoke (see worker_probe.py), so the handler's stderr never
-reaches this parser except for what the handler itself prints in those two windows, and
-those lines have no `import time:` prefix.
+The worker sends fd 2 to a file of its own while it imports the handler, and to another
+while it runs the first invoke (see worker_probe.py). The rest of the handler's stderr
+never reaches this parser. What the handler prints in those two windows does, but those
+lines have no `import time:` prefix.
 """
 
 from __future__ import annotations
@@ -179,8 +179,8 @@ def handler_root(module: str, import_ms: float | None, imported: list[ImportNode
     """Return the handler module's node, with the modules it imported as children.
 
     The worker imports the handler with importlib.import_module, which runs the import in
-    Python (importlib._bootstrap) and so is not logged by -X importtime; only the imports
-    nested in it are. The handler's cumulative time is the import_module call as the
+    Python (importlib._bootstrap), so -X importtime does not log it. It logs only the
+    imports nested in it. The handler's cumulative time is the import_module call as the
     worker timed it, and its self time what its imports leave: its module-level code,
     such as building clients.
     """

@@ -33,9 +33,9 @@ if TYPE_CHECKING:
     from coldstart.measure import Variant
 
 SAMPLERS = ("auto", "py-spy", "pyinstrument", "none")
-# tracemalloc at one frame makes the boto3 fixture's init about 4.5x slower, and each
-# extra frame adds about 1x more (measured with CPython 3.11); 1 keeps the run near the
-# 5x that a default attribution run may cost.
+# tracemalloc at one frame makes the boto3 fixture's init about 4.7x slower (median of 5
+# with benchmarks/attribution_overhead.py, CPython 3.11), and 4 frames about 13x; 1 keeps
+# the run under the 5x that a default attribution run may cost.
 DEFAULT_ALLOC_FRAMES = 1
 # Init and invoke timeouts of an attribution run, as multiples of the target's, because
 # instruments slow the handler down.
@@ -44,7 +44,7 @@ TIMEOUT_FACTOR = {"importtime": 2.0, "tracemalloc": 10.0, "py-spy": 2.0, "pyinst
 
 @dataclass
 class AttributionSettings:
-    """Which attribution runs `coldstart profile` makes, and how."""
+    """The attribution runs `coldstart profile` makes, and their settings."""
 
     imports: bool = True
     allocations: bool = True

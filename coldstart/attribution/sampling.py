@@ -12,13 +12,14 @@ from typing import Any
 
 from coldstart.launcher import WORKER_PATH
 
-# py-spy's sampling rate. Measured on the boto3 fixture (CPython 3.11, 2 shared cores):
-# at 250 Hz with --nonblocking the sampled run's init stayed within the noise of the
-# clean median (about 1.0x to 1.1x, py-spy's own start included), and 250 Hz gives about
-# 60 samples over a 250 ms init. --nonblocking reads the worker's memory without
-# pausing it, which is what keeps the cost that low.
+# py-spy's sampling rate, with --nonblocking (py-spy reads the worker's memory without
+# pausing it). Measured with benchmarks/attribution_overhead.py on the boto3 fixture
+# (CPython 3.11, 2 cores shared with other work, 5 repeats): the sampled run's init was
+# 1.02x the clean median at 100 Hz, 1.10x at 250 Hz and 1.15x at 500 Hz, py-spy's own
+# start included. 250 Hz stays within 1.2x and gives about 60 samples over a 250 ms init.
 PY_SPY_RATE_HZ = 250
-# pyinstrument's interval inside the worker, in seconds.
+# pyinstrument's interval inside the worker, in seconds (init 1.3x the clean median on
+# the same benchmark, pyinstrument's own import included).
 PYINSTRUMENT_INTERVAL_S = 0.001
 TOP_FRAMES = 20
 # Frames of the import machinery carry no decision for the user: a sample whose leaf is

@@ -40,13 +40,13 @@ def largest(roots: list[TreeNode]) -> float:
 
 
 def default_min_ms(roots: list[TreeNode]) -> float:
-    """A share of the tree's total, but never so high that the largest root is hidden."""
+    """Return a share of the tree's total, capped so that the largest root stays shown."""
     total = sum(root.total_ms for root in roots)
     return min(max(DEFAULT_MIN_MS, DEFAULT_MIN_SHARE * total), largest(roots))
 
 
 def bar(value: float, scale: float) -> str:
-    """A bar of BAR_WIDTH cells, in eighths, proportional to value / scale."""
+    """Draw a bar of BAR_WIDTH cells, in eighths, proportional to value / scale."""
     if scale <= 0:
         return " " * BAR_WIDTH
     eighths = round(max(0.0, min(1.0, value / scale)) * BAR_WIDTH * 8)
@@ -162,8 +162,8 @@ def cpu_nodes(stacks: list[dict[str, Any]], phase: str) -> TreeNode:
         node.total_ms += stack["ms"]
         for frame in stack["frames"]:
             children = index.setdefault(id(node), {})
-            # Module-level code is told apart by line (an import against building a client);
-            # a function's samples are merged whatever line they were on.
+            # Module-level code is split by line, so an import and building a client stay
+            # apart. A function's samples are merged whatever line they were on.
             line = frame["line"] if frame["function"] == "<module>" else None
             key = (frame["function"], frame["file"], line)
             child = children.get(key)
@@ -210,9 +210,11 @@ def allocation_section(allocations: dict[str, Any]) -> list[Any]:
     table.add_column("line")
     table.add_column("MiB", justify="right")
     table.add_column("blocks", justify="right")
+
     for entry in allocations["top"][:TOP_ALLOCATION_LINES]:
         table.add_row(f"{short_file(entry['file'])}:{entry['line']}", mib(entry["bytes"]),
                       str(entry["blocks"]))
+
     packages = ", ".join(
         f"{package['package']} {mib(package['bytes'])}"
         for package in allocations["by_package"][:TOP_PACKAGES]
@@ -224,6 +226,7 @@ def allocation_section(allocations: dict[str, Any]) -> list[Any]:
             "machinery) is charged to it; --alloc-frames 4 charges it to the calling package, "
             "at about 3x the cost.", style="dim",
         ))
+
     invoke = allocations.get("phases", {}).get("first_invoke")
     if invoke:
         parts.append(Text(
