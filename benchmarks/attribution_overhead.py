@@ -6,8 +6,9 @@ Usage: python benchmarks/attribution_overhead.py [TARGET] [--runs 10] [--repeats
 
 Each repeat runs the real CLI twice, interleaved: `coldstart profile TARGET --runs N` and
 the same with `--timing-only`. Then one 3-run profile per instrument alone (importtime,
-tracemalloc, pyinstrument, and py-spy at each rate of --py-spy-rates). Medians over the repeats are printed, with every
-value. Figures depend on the machine's load: run it on a quiet machine.
+tracemalloc, pyinstrument, and py-spy at each rate of --py-spy-rates). Medians over the
+repeats are printed, with every value. Figures depend on the machine's load: run it on a
+quiet machine.
 """
 
 from __future__ import annotations

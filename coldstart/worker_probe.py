@@ -224,15 +224,19 @@ class Probe:
         self._profiler.start()
 
     def _stop_pyinstrument(self):
+        """Stop sampling and write the samples; a failure is reported, not raised."""
         import json
 
         profiler = self._profiler
         self._profiler = None
-        session = profiler.stop()
         path, interval = self.options["pyinstrument"]
-        records = [[list(frames), duration] for frames, duration in session.frame_records]
-        with open(path, "w", encoding="utf-8") as file:
-            json.dump({"interval_s": interval, "records": records}, file)
+        try:
+            session = profiler.stop()
+            records = [[list(frames), duration] for frames, duration in session.frame_records]
+            with open(path, "w", encoding="utf-8") as file:
+                json.dump({"interval_s": interval, "records": records}, file)
+        except Exception as exc:  # a pyinstrument version with another session layout
+            self._profiler_error = "pyinstrument failed: %s: %s" % (type(exc).__name__, exc)
 
 
 def flush_stderr():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,25 @@ def test_uncached_bytecode_finding(boto3_profile: tuple[dict, str]) -> None:
     assert "app" in [module["module"] for module in uncached["modules"]]
     found = [item for item in report["findings"] if item["kind"] == "uncached-bytecode"]
     assert "compileall" in found[0]["fix"]
+
+
+def system_python_without_pyinstrument() -> str | None:
+    """Return /usr/bin/python3 when it exists and cannot import pyinstrument."""
+    python = "/usr/bin/python3"
+    if not Path(python).exists():
+        return None
+    check = subprocess.run([python, "-c", "import pyinstrument"], capture_output=True)
+    return python if check.returncode != 0 else None
+
+
+def test_pyinstrument_missing_in_target(tmp_path: Path) -> None:
+    python = system_python_without_pyinstrument()
+    if python is None:
+        pytest.skip("needs a system Python without pyinstrument")
+    report, output, code = profile(tmp_path, "hello", "--python", python, "--no-alloc",
+                                   "--no-imports", "--sampler", "pyinstrument", runs=1)
+    assert code == 0, output
+    assert report["hotspots"] is None
+    notes = report["attribution"]["notes"]
+    assert any("pyinstrument is not importable" in note for note in notes)
+    assert "use --sampler py-spy" in output

@@ -208,11 +208,12 @@ def run_pyinstrument(runner: Instrumented, interval_s: float) -> None:
     _, message = runner.launch(
         "pyinstrument", worker_args=["--pyinstrument", str(output), repr(interval_s)]
     )
-    if message.get("pyinstrument_error"):
-        runner.result.notes.append(
-            f"no CPU samples: {message['pyinstrument_error']} "
-            "(install pyinstrument for that interpreter, or use --sampler py-spy)"
-        )
+    error = message.get("pyinstrument_error")
+    if error:
+        hint = ""
+        if error.startswith("pyinstrument is not importable"):
+            hint = " (install pyinstrument for that interpreter, or use --sampler py-spy)"
+        runner.result.notes.append(f"no CPU samples: {error}{hint}")
         return
     try:
         samples = read_pyinstrument(output)
