@@ -183,11 +183,15 @@ def cpu_section(hotspots: dict[str, Any], min_ms: float | None) -> list[Any]:
     stacks = hotspots.get("stacks", [])
     roots = [cpu_nodes(stacks, phase) for phase in ("init", "first_invoke")]
     roots = [root for root in roots if root.total_ms > 0]
+    rate = f" at {hotspots['rate_hz']:g} Hz" if hotspots.get("rate_hz") else ""
     if not roots:
-        return []
+        return [Text(
+            f"CPU samples: none in the handler's init or first invoke from the "
+            f"{hotspots['sampler']} run{rate}: they were shorter than the sampling interval",
+            style="dim",
+        )]
     total = sum(root.total_ms for root in roots)
     threshold = min_ms if min_ms is not None else default_min_ms(roots)
-    rate = f" at {hotspots['rate_hz']:g} Hz" if hotspots.get("rate_hz") else ""
     parts: list[Any] = [Text(
         f"CPU samples: {hotspots['samples']} from the {hotspots['sampler']} run{rate}, "
         f"{total:.1f} ms (total, then self time)", style="bold",
