@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -210,3 +211,34 @@ def test_pyinstrument_missing_in_target(tmp_path: Path) -> None:
     notes = report["attribution"]["notes"]
     assert any("pyinstrument is not importable" in note for note in notes)
     assert "use --sampler py-spy" in output
+
+
+def python_wrapper(tmp_path: Path) -> Path:
+    """A shell script that runs this Python as its child: py-spy cannot trace through it."""
+    wrapper = tmp_path / "python-wrapper.sh"
+    wrapper.write_text(f'#!/bin/sh\n{sys.executable} "$@"\nexit $?\n')
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def test_requested_py_spy_failure_exits_4(tmp_path: Path) -> None:
+    wrapper = python_wrapper(tmp_path)
+    report, output, code = profile(tmp_path, "hello", "--python", str(wrapper), "--no-alloc",
+                                   "--no-imports", "--sampler", "py-spy", runs=2)
+    assert code == 4, output
+    assert "coldstart: error: py-spy wrote no profile" in output
+    assert len(report["runs"]) == 2
+    assert report["summary"]["init_ms"]["n"] == 2
+    assert report["hotspots"] is None
+    assert report["attribution"]["sampler_error"].startswith("py-spy wrote no profile")
+
+
+def test_default_sampler_falls_back(tmp_path: Path) -> None:
+    wrapper = python_wrapper(tmp_path)
+    report, output, code = profile(tmp_path, "hello", "--python", str(wrapper), "--no-alloc",
+                                   "--no-imports", runs=2)
+    assert code == 0, output
+    assert report["hotspots"]["sampler"] == "pyinstrument"
+    [note] = report["attribution"]["notes"]
+    assert note.endswith("; sampling with pyinstrument instead")
+    assert "warning: py-spy wrote no profile" in output

@@ -112,6 +112,16 @@ def test_py_spy_version_reason() -> None:
     assert "--sampler pyinstrument" in reason
 
 
-def test_py_spy_other_reason_keeps_last_error() -> None:
-    reason = py_spy_failure_reason(["py-spy> Sampling process", "Error: disk full"], None)
-    assert "Error: disk full" in reason
+def test_py_spy_other_reason_keeps_error_line() -> None:
+    # What py-spy 0.4.3 prints when the launched program is a shell script, not Python.
+    lines = [
+        "Error: Failed to get process executable name. Check that the process is running.",
+        "",
+        "Caused by:",
+        "    0: No such file or directory (os error 2)",
+        "Stack backtrace:",
+        "   0: <E as anyhow::context::ext::StdError>::ext_context",
+    ]
+    reason = py_spy_failure_reason(lines, "3.11.7")
+    assert reason == ("py-spy wrote no profile (Error: Failed to get process executable "
+                      "name. Check that the process is running.)")

@@ -190,7 +190,7 @@ def run_py_spy(runner: Instrumented, rate_hz: int, python_version: str | None) -
     """Run the worker under py-spy; return the reason when py-spy could not trace."""
     py_spy = find_py_spy()
     if py_spy is None:
-        return "py-spy not found: install it (pip install py-spy) or use --sampler pyinstrument"
+        return "py-spy not found (install it with pip install py-spy)"
     output = runner.work_dir / "py-spy.json"
     run, _ = runner.launch("py-spy", command_prefix=py_spy_prefix(py_spy, rate_hz, output))
     # py-spy may exit with "No child process" after writing its file, because the worker
@@ -232,6 +232,8 @@ def run_sampler(runner: Instrumented, settings: AttributionSettings,
         if reason is None:
             return
         if settings.sampler == "py-spy":
+            if "--sampler pyinstrument" not in reason:
+                reason += "; use --sampler pyinstrument instead"
             runner.result.sampler_error = reason
             return
         runner.result.notes.append(f"{reason}; sampling with pyinstrument instead")

@@ -61,9 +61,11 @@ def py_spy_failure_reason(stderr_lines: list[str], python_version: str | None) -
             f"py-spy cannot read this interpreter (Python {python_version or '?'}): "
             "upgrade py-spy (pip install -U py-spy) or use --sampler pyinstrument"
         )
-    errors = [line for line in stderr_lines if "error" in line.lower()]
-    detail = (errors or stderr_lines or ["no output"])[-1].strip()
-    return f"py-spy wrote no profile ({detail}); use --sampler pyinstrument instead"
+    # py-spy prints "Error: <what failed>", then "Caused by:" lines and a backtrace.
+    errors = [line.strip() for line in stderr_lines if line.strip().startswith("Error:")]
+    others = [line.strip() for line in stderr_lines if line.strip()]
+    detail = errors[0] if errors else (others or ["no output"])[-1]
+    return f"py-spy wrote no profile ({detail})"
 
 
 def read_speedscope(path: Path) -> list[tuple[list[Frame], float]]:
