@@ -41,14 +41,36 @@ def test_bar_uses_eighths() -> None:
 
 def test_tree_collapses_small_siblings() -> None:
     root = TreeNode("app", 100.0, 10.0, children=[
-        TreeNode("big", 80.0, 80.0), TreeNode("tiny", 0.5, 0.5), TreeNode("small", 0.4, 0.4),
+        TreeNode("big", 80.0, 80.0), TreeNode("tiny", 0.6, 0.6), TreeNode("small", 0.5, 0.5),
     ])
     lines = [line.plain for line in tree_lines([root], 100.0, 1.0)]
     assert "total ms" in lines[0]
     assert lines[1].rstrip().endswith("app")
     assert lines[2].rstrip().endswith("big")
-    assert lines[3].rstrip().endswith("… 2 more below 1.0 ms")
+    assert lines[3].rstrip().endswith("… 2 more")
+    assert "1.1" in lines[3]
     assert len(lines) == 4
+
+
+def test_tree_drops_negligible_rest() -> None:
+    root = TreeNode("app", 100.0, 10.0, children=[
+        TreeNode("big", 89.0, 89.0), TreeNode("tiny", 0.5, 0.5), TreeNode("small", 0.4, 0.4),
+    ])
+    lines = [line.plain.rstrip() for line in tree_lines([root], 100.0, 1.0)]
+    assert len(lines) == 3
+    assert lines[-1].endswith("big")
+
+
+def test_tree_shows_largest_anywhere() -> None:
+    deep = TreeNode("deep", 30.0, 0.0, children=[
+        TreeNode(f"leaf{number}", 1.0, 1.0) for number in range(60)])
+    root = TreeNode("app", 100.0, 0.0, children=[deep, TreeNode("client", 70.0, 70.0)])
+    lines = [line.plain.rstrip() for line in tree_lines([root], 100.0, 0.5)]
+    labels = [line.split()[-1] for line in lines[1:]]
+    assert labels[:2] == ["app", "client"]
+    assert "deep" in labels
+    assert len([label for label in labels if label.startswith("leaf")]) == 37
+    assert lines[-1].endswith("… 23 more")
 
 
 def test_tree_folds_chains() -> None:
@@ -61,6 +83,7 @@ def test_tree_folds_chains() -> None:
     assert lines[2].endswith("top")
     assert lines[3].endswith("… 2 frames … c3")
     assert lines[4].endswith("leaf")
+    assert len(lines) == 5
 
 
 def test_imports_tree_and_sources() -> None:
