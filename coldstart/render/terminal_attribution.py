@@ -70,7 +70,7 @@ def fold_chain(node: TreeNode) -> tuple[TreeNode, int]:
 
 def fold_chains(nodes: list[TreeNode]) -> list[TreeNode]:
     """Fold each chain of frames that pass all their time to one child into its first and
-    last frame, in place; the last frame's label says how many were folded between."""
+    last frame, in place. The last frame's label gives the count of frames folded."""
     for node in nodes:
         last, folded = fold_chain(node)
         if folded > 1:
