@@ -14,10 +14,10 @@ from coldstart.launcher import WORKER_PATH
 
 # py-spy's sampling rate, with --nonblocking (py-spy reads the worker's memory without
 # pausing it). It was measured with benchmarks/attribution_overhead.py on the boto3
-# fixture (CPython 3.11, 2 cores shared with other work, median of 5 repeats). The sampled
-# run's init, py-spy's own start included, was 1.02x the clean median at 100 Hz, 1.10x at
-# 250 Hz and 1.15x at 500 Hz. 250 Hz stays within 1.2x and gives about 60 samples over a
-# 250 ms init.
+# fixture (CPython 3.11, 2 cores shared with other work, medians of 5 repeats). The
+# sampled run's init, py-spy's own start included, was 1.02x the clean median at 100 Hz,
+# 1.10x at 250 Hz (1.21x in a second series; single runs vary by about 0.2) and 1.15x at
+# 500 Hz. 250 Hz stays near 1.1x and gives about 55 samples over a 220 ms init.
 PY_SPY_RATE_HZ = 250
 # pyinstrument's interval inside the worker, in seconds (init 1.3x the clean median on
 # the same benchmark, pyinstrument's own import included).
