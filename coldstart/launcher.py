@@ -28,6 +28,9 @@ OUTPUT_TAIL_LINES = 20
 RUN_MARKER_VARIABLE = "_COLDSTART_RUN"
 # Extra time granted after a timeout for the killed process group to be reaped.
 KILL_GRACE_S = 2.0
+# Time an attribution run's worker may take to summarise its instruments after the last
+# invoke (snapshot comparison of a few hundred thousand traces takes about a second).
+ATTRIBUTION_REPORT_TIMEOUT_S = 120.0
 
 
 @dataclass
@@ -45,6 +48,10 @@ class RunOptions:
     python_flags: list[str] = field(default_factory=list)
     # Extra configuration read by the worker after init, for attribution runs.
     worker_extras: dict[str, Any] = field(default_factory=dict)
+    # Probe options after the worker's arguments (see worker_probe.py), for attribution runs.
+    worker_args: list[str] = field(default_factory=list)
+    # A program the interpreter is launched under, such as ["py-spy", "record", ..., "--"].
+    command_prefix: list[str] = field(default_factory=list)
 
 
 class OutputTail:
@@ -148,8 +155,9 @@ def spawn_worker(
     run_marker: str,
 ) -> subprocess.Popen:
     command = [
-        options.python, *options.python_flags, str(WORKER_PATH),
+        *options.command_prefix, options.python, *options.python_flags, str(WORKER_PATH),
         str(result_write_fd), str(config_path), target.module, target.attribute,
+        *options.worker_args,
     ]
     try:
         return subprocess.Popen(
@@ -244,6 +252,9 @@ def collect_messages(
             return received, None
         received.append(message)
         kind = message.get("kind")
+        if kind == "attributing":
+            deadline_ns = time.monotonic_ns() + int(ATTRIBUTION_REPORT_TIMEOUT_S * 1e9)
+            continue
         if kind == "done":
             # A child of the handler may still hold the pipe open: do not wait for EOF.
             return received, None
