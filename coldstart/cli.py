@@ -23,29 +23,38 @@ app = typer.Typer(
     add_completion=False,
 )
 
-RunsOption = Annotated[int, typer.Option("--runs", help="Fresh interpreter processes to run.")]
+RunsOption = Annotated[
+    int, typer.Option("--runs", metavar="N", help="Fresh interpreter processes to run.")
+]
 EventOption = Annotated[
-    str | None, typer.Option("--event", help="JSON file with the event (default: {}).")
+    str | None,
+    typer.Option("--event", metavar="FILE", help="JSON file with the event (default: {})."),
 ]
 EnvOption = Annotated[
     list[str] | None,
-    typer.Option("--env", help="KEY=VALUE set in the handler's environment; repeatable."),
+    typer.Option(
+        "--env", metavar="KEY=VALUE", help="KEY=VALUE set in the handler's environment; repeatable."
+    ),
 ]
 PythonOption = Annotated[
     str | None,
-    typer.Option("--python", help="Interpreter to run the handler under (default: this one)."),
+    typer.Option(
+        "--python", metavar="PATH", help="Interpreter to run the handler under (default: this one)."
+    ),
 ]
 MemoryOption = Annotated[
-    int, typer.Option("--memory", help="Memory size in MB, as configured on Lambda.")
+    int, typer.Option("--memory", metavar="MB", help="Memory size in MB, as configured on Lambda.")
 ]
 TimeoutOption = Annotated[
-    float, typer.Option("--timeout", help="Function timeout in seconds, per invoke.")
+    float,
+    typer.Option("--timeout", metavar="SECONDS", help="Function timeout in seconds, per invoke."),
 ]
 InitTimeoutOption = Annotated[
-    float, typer.Option("--init-timeout", help="Init phase timeout in seconds.")
+    float, typer.Option("--init-timeout", metavar="SECONDS", help="Init phase timeout in seconds.")
 ]
 JsonOption = Annotated[
-    str | None, typer.Option("--json", help="Write the JSON report to FILE, or - for stdout.")
+    str | None,
+    typer.Option("--json", metavar="FILE", help="Write the JSON report to FILE, or - for stdout."),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 NoColorOption = Annotated[
@@ -63,8 +72,9 @@ def show_version(value: bool) -> None:
 def main_options(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=show_version, is_eager=True,
-                     help="Print the version and exit."),
+        typer.Option(
+            "--version", callback=show_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Profile the cold start of Python serverless functions (AWS Lambda first)."""
@@ -78,19 +88,36 @@ def make_streams(quiet: bool, no_color: bool, json_path: str | None = None):  # 
 
 @app.command()
 def profile(
-    target: Annotated[str, typer.Argument(
-        help="app.py, app.py:function, or a handler string such as src/orders/app.handler."
-    )],
-    handler: Annotated[str | None, typer.Option(
-        "--handler", help="Function in the file (default: handler, else lambda_handler)."
-    )] = None,
-    root: Annotated[str | None, typer.Option(
-        "--root", help="Task root a handler string is resolved against (default: .)."
-    )] = None,
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="TARGET",
+            help="app.py, app.py:function, or a handler string such as src/orders/app.handler.",
+        ),
+    ],
+    handler: Annotated[
+        str | None,
+        typer.Option(
+            "--handler",
+            metavar="NAME",
+            help="Function in the file (default: handler, else lambda_handler).",
+        ),
+    ] = None,
+    root: Annotated[
+        str | None,
+        typer.Option(
+            "--root",
+            metavar="DIR",
+            help="Task root a handler string is resolved against (default: .).",
+        ),
+    ] = None,
     runs: RunsOption = 10,
-    warm_invokes: Annotated[int, typer.Option(
-        "--warm-invokes", help="Warm invokes after the first one, in each run."
-    )] = 3,
+    warm_invokes: Annotated[
+        int,
+        typer.Option(
+            "--warm-invokes", metavar="K", help="Warm invokes after the first one, in each run."
+        ),
+    ] = 3,
     event: EventOption = None,
     env: EnvOption = None,
     python: PythonOption = None,
@@ -100,14 +127,186 @@ def profile(
     json_path: JsonOption = None,
     quiet: QuietOption = False,
     no_color: NoColorOption = False,
+    timing_only: Annotated[bool, typer.Option(
+        "--timing-only", help="Make only the clean timing runs: no attribution runs."
+    )] = False,
+    no_imports: Annotated[bool, typer.Option(
+        "--no-imports", help="Skip the import-tree run (-X importtime)."
+    )] = False,
+    no_alloc: Annotated[bool, typer.Option(
+        "--no-alloc", help="Skip the allocation run (tracemalloc)."
+    )] = False,
+    sampler: Annotated[str, typer.Option(
+        "--sampler",
+        help="CPU sampler for the hot-spot run: py-spy, pyinstrument or none "
+             "(default: py-spy where it can trace, else pyinstrument).",
+    )] = "auto",
+    alloc_frames: Annotated[int, typer.Option(
+        "--alloc-frames",
+        help="Frames kept per allocation in the tracemalloc run; each extra frame slows "
+             "that run down (1 is about 5x a clean init, 4 about 13x).",
+    )] = 1,
+    py_spy_rate: Annotated[int | None, typer.Option(
+        "--py-spy-rate",
+        help="Samples per second for py-spy (default: 250; higher slows the sampled run).",
+    )] = None,
+    min_ms: Annotated[float | None, typer.Option(
+        "--min-ms",
+        help="Collapse import and CPU tree entries below this many milliseconds in the "
+             "terminal (default: 1.5% of the tree's total, at least 0.5 ms).",
+    )] = None,
 ) -> None:
     """Measure cold starts of a local handler in fresh interpreter processes."""
     from coldstart.commands import profile as command
 
     request = command.ProfileRequest(
-        target=target, handler=handler, root=root, runs=runs, warm_invokes=warm_invokes,
-        event=event, env=env or [], python=python or sys.executable, memory_mb=memory,
-        timeout_s=timeout, init_timeout_s=init_timeout, json_path=json_path,
+        target=target,
+        handler=handler,
+        root=root,
+        runs=runs,
+        warm_invokes=warm_invokes,
+        event=event,
+        env=env or [],
+        python=python or sys.executable,
+        memory_mb=memory,
+        timeout_s=timeout,
+        init_timeout_s=init_timeout,
+        json_path=json_path,
+        timing_only=timing_only,
+        imports=not no_imports,
+        allocations=not no_alloc,
+        sampler=sampler,
+        alloc_frames=alloc_frames,
+        py_spy_rate_hz=py_spy_rate,
+        min_ms=min_ms,
+    )
+    raise typer.Exit(command.run(request, make_streams(quiet, no_color, json_path)))
+
+
+@app.command()
+def invoke(
+    arn: Annotated[
+        str,
+        typer.Option(
+            "--arn",
+            metavar="ARN",
+            help="Function name, partial or full ARN, optionally with :VERSION or :ALIAS.",
+        ),
+    ],
+    cold: Annotated[int, typer.Option("--cold", metavar="N", help="Cold starts to force.")] = 5,
+    warm: Annotated[
+        int, typer.Option("--warm", metavar="K", help="Warm invokes after each cold one.")
+    ] = 3,
+    event: EventOption = None,
+    qualifier: Annotated[
+        str | None,
+        typer.Option(
+            "--qualifier",
+            metavar="QUALIFIER",
+            help="Version or alias to invoke (default: the one in --arn, else $LATEST).",
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            metavar="REGION",
+            help="AWS region (default: the one in --arn, else the AWS configuration).",
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", metavar="NAME", help="AWS named profile for credentials."),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            metavar="URL",
+            help="Lambda API endpoint, such as http://127.0.0.1:9001 for an emulator.",
+        ),
+    ] = None,
+    strategy: Annotated[
+        str,
+        typer.Option(
+            "--strategy",
+            metavar="update|concurrent",
+            help="update: change one environment variable before each cold invoke, then "
+            "restore; concurrent: parallel invokes, no configuration change.",
+        ),
+    ] = "update",
+    json_path: JsonOption = None,
+    markdown_path: Annotated[
+        str | None,
+        typer.Option(
+            "--markdown", metavar="FILE", help="Write a Markdown summary to FILE, or - for stdout."
+        ),
+    ] = None,
+    quiet: QuietOption = False,
+    no_color: NoColorOption = False,
+) -> None:
+    """Invoke a deployed Lambda function, force cold starts and parse its REPORT lines."""
+    from coldstart.commands import invoke as command
+
+    request = command.InvokeRequest(
+        arn=arn, cold=cold, warm=warm, event=event, qualifier=qualifier, region=region,
+        profile=profile, endpoint_url=endpoint_url, strategy=strategy, json_path=json_path,
+        markdown_path=markdown_path,
+    )
+    to_stdout = "-" if "-" in (json_path, markdown_path) else None
+    raise typer.Exit(command.run(request, make_streams(quiet, no_color, to_stdout)))
+
+
+@app.command()
+def logs(
+    source: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="FILE",
+            help="Log file (CloudWatch export as text, CSV or JSON lines), or - for stdin.",
+        ),
+    ] = None,
+    function: Annotated[
+        str | None,
+        typer.Option(
+            "--function",
+            metavar="NAME",
+            help="Read from CloudWatch Logs: the function's name or ARN.",
+        ),
+    ] = None,
+    since: Annotated[
+        str,
+        typer.Option(
+            "--since",
+            metavar="DURATION",
+            help="With --function: how far back to read, such as 30m, 1h, 2d.",
+        ),
+    ] = "1h",
+    region: Annotated[
+        str | None, typer.Option("--region", metavar="REGION", help="AWS region.")
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", metavar="NAME", help="AWS named profile for credentials."),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            metavar="URL",
+            help="CloudWatch Logs endpoint, such as http://127.0.0.1:5000.",
+        ),
+    ] = None,
+    json_path: JsonOption = None,
+    quiet: QuietOption = False,
+    no_color: NoColorOption = False,
+) -> None:
+    """Summarise REPORT, INIT_REPORT and platform.report records from a log or CloudWatch."""
+    from coldstart.commands import logs as command
+
+    request = command.LogsRequest(
+        source=source, function=function, since=since, region=region, profile=profile,
+        endpoint_url=endpoint_url, json_path=json_path,
     )
     raise typer.Exit(command.run(request, make_streams(quiet, no_color, json_path)))
 
@@ -165,36 +364,64 @@ def print_error(message: str) -> None:
     sys.stderr.write(f"coldstart: error: {message}\n")
 
 
-def click_module():  # noqa: ANN201
-    """Return the click that typer runs on: newer typer (0.29 here) vendors it as typer._click."""
+def click_exceptions() -> tuple[type[Exception], type[Exception]]:
+    """Return click's ClickException and Abort as the installed typer provides them.
+
+    Newer typer (0.29 here) vendors click as typer._click and defines Abort itself.
+    """
     try:
-        from typer import _click as click
+        from typer._click.exceptions import ClickException
+        from typer.exceptions import Abort
     except ImportError:
-        import click
-    return click
+        from click.exceptions import Abort, ClickException
+    return ClickException, Abort
+
+
+def raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal_name(signum))
+
+
+def signal_name(signum: int) -> str:
+    import signal
+
+    return signal.Signals(signum).name
+
+
+def handle_termination_signals() -> None:
+    """Treat SIGTERM and SIGHUP (a cancelled CI job, a closed terminal) as Ctrl-C.
+
+    The KeyboardInterrupt unwinds through the cleanup code, which kills the worker's
+    process group and removes temporary folders.
+    """
+    import signal
+
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, raise_interrupt)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the only place that turns exceptions into exit codes."""
-    click = click_module()
+    click_exception, abort = click_exceptions()
     command = typer.main.get_command(app)
+    handle_termination_signals()
     try:
         result = command.main(args=argv, prog_name="coldstart", standalone_mode=False)
     except ColdstartError as error:
         print_error(str(error))
         code = int(error.exit_code)
-    except click.exceptions.Exit as exit_:
-        code = exit_.exit_code
-    except click.exceptions.ClickException as error:
+    except click_exception as error:
         error.show()
-        code = ExitCode.USAGE
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        print_error("interrupted")
+        code = getattr(error, "exit_code", ExitCode.USAGE)
+    except (KeyboardInterrupt, abort):
+        result = ExitCode.INTERRUPTED
         code = ExitCode.INTERRUPTED
     except BrokenPipeError:
         code = ExitCode.OK
     else:
         code = result if isinstance(result, int) else ExitCode.OK
+    if code == ExitCode.INTERRUPTED:
+        print_error("interrupted; the runs in progress were stopped")
     if argv is None:
         sys.exit(int(code))
     return int(code)

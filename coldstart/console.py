@@ -20,7 +20,8 @@ class Streams:
         # rich is imported here, at first use, so that --help and --version stay fast.
         from rich.console import Console
 
-        no_color = self.no_color or "NO_COLOR" in os.environ
+        # NO_COLOR counts when it is set and not empty (no-color.org).
+        no_color = self.no_color or bool(os.environ.get("NO_COLOR"))
         self.err = Console(file=sys.stderr, no_color=no_color, highlight=False)
         self.out = self.err if self.json_to_stdout else Console(
             file=sys.stdout, no_color=no_color, highlight=False
@@ -39,6 +40,10 @@ class Streams:
         """Print a status line (path written, next step) to stderr, unless --quiet."""
         if not self.quiet:
             self.err.print(message, markup=False)
+
+    def error_line(self, message: str) -> None:
+        """Print one error line to stderr, even with --quiet."""
+        self.err.print(f"coldstart: {message}", markup=False, soft_wrap=True)
 
     def warn(self, message: str) -> None:
         """Print a warning to stderr, unless --quiet."""

@@ -45,3 +45,11 @@ class GateFailed(ColdstartError):
     """The regression gate found a regression or an exceeded budget."""
 
     exit_code = ExitCode.GATE_FAILED
+
+
+class RunsInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) during the runs, carrying the reports of the finished runs."""
+
+    def __init__(self, reports: list) -> None:
+        super().__init__("interrupted")
+        self.reports = reports

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,8 +24,13 @@ from coldstart.target import Target
 WORKER_PATH = Path(__file__).with_name("worker.py")
 OUTPUT_TAIL_BYTES = 64 * 1024
 OUTPUT_TAIL_LINES = 20
+# Names each run's processes, children included, so that leftovers can be found.
+RUN_MARKER_VARIABLE = "_COLDSTART_RUN"
 # Extra time granted after a timeout for the killed process group to be reaped.
 KILL_GRACE_S = 2.0
+# Time an attribution run's worker may take to summarise its instruments after the last
+# invoke (snapshot comparison of a few hundred thousand traces takes about a second).
+ATTRIBUTION_REPORT_TIMEOUT_S = 120.0
 
 
 @dataclass
@@ -42,6 +48,10 @@ class RunOptions:
     python_flags: list[str] = field(default_factory=list)
     # Extra configuration read by the worker after init, for attribution runs.
     worker_extras: dict[str, Any] = field(default_factory=dict)
+    # Probe options after the worker's arguments (see worker_probe.py), for attribution runs.
+    worker_args: list[str] = field(default_factory=list)
+    # A program the interpreter is launched under, such as ["py-spy", "record", ..., "--"].
+    command_prefix: list[str] = field(default_factory=list)
 
 
 class OutputTail:
@@ -116,18 +126,44 @@ def kill_group(process: subprocess.Popen) -> None:
         pass
 
 
+def kill_leftovers(run_marker: str) -> None:
+    """Kill processes of one run that left its process group (setsid daemons).
+
+    Each worker's environment carries its run's marker, which children inherit. Linux
+    only, through /proc; elsewhere the process group kill is all there is.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
+    needle = f"{RUN_MARKER_VARIABLE}={run_marker}".encode()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+            except OSError:
+                pass
+
+
 def spawn_worker(
-    target: Target, options: RunOptions, config_path: Path, result_write_fd: int
+    target: Target, options: RunOptions, config_path: Path, result_write_fd: int,
+    run_marker: str,
 ) -> subprocess.Popen:
     command = [
-        options.python, *options.python_flags, str(WORKER_PATH),
+        *options.command_prefix, options.python, *options.python_flags, str(WORKER_PATH),
         str(result_write_fd), str(config_path), target.module, target.attribute,
+        *options.worker_args,
     ]
     try:
         return subprocess.Popen(
             command,
             cwd=target.root,
-            env=lambda_environment(target, options),
+            env={**lambda_environment(target, options), RUN_MARKER_VARIABLE: run_marker},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -152,9 +188,10 @@ def launch_run(target: Target, options: RunOptions, config_path: Path) -> dict[s
     """
     read_fd, write_fd = os.pipe()
     messages: queue.Queue = queue.Queue()
+    run_marker = uuid.uuid4().hex
     t0_ns = time.monotonic_ns()
     try:
-        process = spawn_worker(target, options, config_path, write_fd)
+        process = spawn_worker(target, options, config_path, write_fd, run_marker)
     except BaseException:
         os.close(read_fd)
         raise
@@ -169,6 +206,7 @@ def launch_run(target: Target, options: RunOptions, config_path: Path) -> dict[s
     except BaseException:
         kill_group(process)
         process.wait()
+        kill_leftovers(run_marker)
         raise
     if timed_out:
         kill_group(process)
@@ -177,8 +215,9 @@ def launch_run(target: Target, options: RunOptions, config_path: Path) -> dict[s
     except subprocess.TimeoutExpired:
         kill_group(process)
         returncode = process.wait()
-    # The worker has left, but a daemonised child of the handler may still hold the pipes.
+    # The worker has left, but children of the handler may still hold the pipes.
     kill_group(process)
+    kill_leftovers(run_marker)
     stdout.join(1.0)
     stderr.join(1.0)
     return {
@@ -213,7 +252,13 @@ def collect_messages(
             return received, None
         received.append(message)
         kind = message.get("kind")
-        if kind == "done" or message.get("error"):
+        if kind == "attributing":
+            deadline_ns = time.monotonic_ns() + int(ATTRIBUTION_REPORT_TIMEOUT_S * 1e9)
+            continue
+        if kind == "done":
+            # A child of the handler may still hold the pipe open: do not wait for EOF.
+            return received, None
+        if message.get("error"):
             continue
         if kind in ("init", "invoke"):
             # The next invoke starts when this message was written.
@@ -227,17 +272,22 @@ def launch_series(
     runs: int,
     work_dir: Path,
     on_run: Any = None,
+    records: list[list[dict[str, Any]]] | None = None,
 ) -> list[list[dict[str, Any]]]:
     """Run each target `runs` times, interleaved (A B A B ...), and return raw records.
 
     `on_run(variant_index, run_index, record)` is called after each run, for progress.
+    When `records` is given it is filled as runs finish, so that a caller interrupted by
+    Ctrl-C still has the finished runs.
     """
     config_paths = []
     for index, (target, options) in enumerate(targets):
         path = work_dir / f"worker-config-{index}.json"
         write_worker_config(target, options, path)
         config_paths.append(path)
-    records: list[list[dict[str, Any]]] = [[] for _ in targets]
+    if records is None:
+        records = []
+    records[:] = [[] for _ in targets]
     for run_index in range(runs):
         for variant, (target, options) in enumerate(targets):
             record = launch_run(target, options, config_paths[variant])

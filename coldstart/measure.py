@@ -1,17 +1,26 @@
-"""Measure local targets: clean timing runs, interleaved across variants, into reports."""
+"""Measure local targets: clean timing runs, interleaved across variants, into reports.
+
+Attribution runs (one instrument each) come after every timing run, so that no
+instrument can touch a timing figure.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coldstart.commands.common import run_progress, work_folder
 from coldstart.console import Streams
+from coldstart.errors import RunsInterrupted
 from coldstart.launcher import RunOptions, launch_series
 from coldstart.model import build_report, describe_environment
 from coldstart.runs import build_run
 from coldstart.target import Target
+
+if TYPE_CHECKING:
+    from coldstart.attribution.runner import AttributionSettings
 
 
 @dataclass
@@ -50,8 +59,18 @@ def timing_runs(
     """Run every variant `runs` times, interleaved, with no instrument but the clock."""
     pairs = [(variant.target, variant.options) for variant in variants]
     description = "timing runs" if len(variants) == 1 else f"timing runs x {len(variants)}"
-    with run_progress(streams, runs * len(variants), description) as advance:
-        records = launch_series(pairs, runs, work_dir, on_run=advance)
+    records: list[list[dict[str, Any]]] = []
+    try:
+        with run_progress(streams, runs * len(variants), description) as advance:
+            launch_series(pairs, runs, work_dir, on_run=advance, records=records)
+    except KeyboardInterrupt:
+        raise RunsInterrupted([build_runs(variants, records)]) from None
+    return build_runs(variants, records)
+
+
+def build_runs(
+    variants: list[Variant], records: list[list[dict[str, Any]]]
+) -> list[list[dict[str, Any]]]:
     built = []
     for variant, variant_records in zip(variants, records, strict=True):
         options = variant.options
@@ -63,11 +82,48 @@ def timing_runs(
 
 
 def measure_variants(
-    variants: list[Variant], runs: int, streams: Streams
+    variants: list[Variant], runs: int, streams: Streams,
+    attribution: AttributionSettings | None = None,
 ) -> list[dict[str, Any]]:
-    """Measure each variant and return one report per variant, in the same order."""
+    """Measure each variant and return one report per variant, in the same order.
+
+    With `attribution`, each variant then gets its attribution runs; without it the
+    reports have timing figures only. Ctrl-C raises RunsInterrupted with the reports of
+    the runs that finished.
+    """
     with work_folder() as work_dir:
-        all_runs = timing_runs(variants, runs, streams, work_dir)
+        started = time.perf_counter()
+        try:
+            all_runs = timing_runs(variants, runs, streams, work_dir)
+        except RunsInterrupted as interrupted:
+            partial_runs = interrupted.reports[0] or [[] for _ in variants]
+            raise RunsInterrupted(interrupted_reports(variants, partial_runs, runs)) from None
+        timing_wall_ms = (time.perf_counter() - started) * 1000
+        reports = build_reports(variants, all_runs, runs)
+        if attribution is not None:
+            try:
+                attribution_runs(variants, reports, attribution, streams, work_dir)
+            except KeyboardInterrupt:
+                for report in reports:
+                    report["interrupted"] = True
+                raise RunsInterrupted(reports) from None
+            for report in reports:
+                report["attribution"]["timing_runs_wall_ms"] = round(timing_wall_ms, 3)
+    return reports
+
+
+def interrupted_reports(
+    variants: list[Variant], all_runs: list[list[dict[str, Any]]], runs: int
+) -> list[dict[str, Any]]:
+    reports = build_reports(variants, all_runs, runs)
+    for report in reports:
+        report["interrupted"] = True
+    return reports
+
+
+def build_reports(
+    variants: list[Variant], all_runs: list[list[dict[str, Any]]], runs: int
+) -> list[dict[str, Any]]:
     reports = []
     for variant, variant_runs in zip(variants, all_runs, strict=True):
         environment = describe_environment(variant.options.python, variant.options.memory_mb)
@@ -76,3 +132,34 @@ def measure_variants(
             settings_section(variant.options, runs),
         ))
     return reports
+
+
+def attribution_runs(
+    variants: list[Variant], reports: list[dict[str, Any]], settings: AttributionSettings,
+    streams: Streams, work_dir: Path,
+) -> None:
+    """Add the attribution sections to each report (in place)."""
+    from coldstart.attribution.runner import attribute_variant
+
+    total = settings.run_count() * len(variants)
+    with run_progress(streams, total, "attribution runs") as advance:
+        for variant, report in zip(variants, reports, strict=True):
+            init = report["summary"].get("init_ms")
+            if not init:
+                report["attribution"] = {
+                    "runs": [], "notes": ["no attribution runs: every timing run failed"],
+                    "sampler_error": None, "wall_ms": 0.0,
+                }
+                continue
+            started = time.perf_counter()
+            result = attribute_variant(
+                variant, settings, work_dir, init["median"],
+                report["environment"].get("python_version"), on_run=advance,
+            )
+            report.update(result.sections)
+            report["attribution"] = {
+                "runs": result.runs,
+                "notes": result.notes,
+                "sampler_error": result.sampler_error,
+                "wall_ms": round((time.perf_counter() - started) * 1000, 3),
+            }

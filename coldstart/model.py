@@ -71,10 +71,17 @@ def summarize_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {key: summarize(run_values(ok_runs, key)) for key in SUMMARY_PHASES}
 
 
-def summary_warnings(summary: dict[str, Any]) -> list[str]:
+def summary_warnings(summary: dict[str, Any], memory_mb: int) -> list[str]:
     warnings = []
-    for key in ("init_ms", "first_invoke_ms", "cold_start_ms"):
+    for key in ("init_ms", "cold_start_ms"):
         warnings.extend(stability_warnings(key.removesuffix("_ms"), summary.get(key)))
+    rss = summary.get("peak_rss_mib")
+    if rss and rss["max"] > memory_mb:
+        warnings.append(
+            f"peak RSS {rss['max']:.0f} MiB exceeds the configured memory ({memory_mb} MB): "
+            "on Lambda the function would fail with Runtime.OutOfMemory; raise --memory "
+            "or reduce what init keeps in memory"
+        )
     return warnings
 
 
@@ -98,7 +105,7 @@ def gc_section(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
     return {
         "collections": middle["collections"],
         "pause_ms": middle["pause_ms"],
-        "max_pause_ms": max(gc["max_pause_ms"] for gc in measured),
+        "max_pause_ms": middle["max_pause_ms"],
         "by_phase": middle["by_phase"],
         "source": "timing runs (median run by pause time)",
     }
@@ -132,7 +139,7 @@ def build_report(
         "runs": runs,
         "summary": summary,
         "modules": modules,
-        "warnings": summary_warnings(summary),
+        "warnings": summary_warnings(summary, environment.get("memory_mb", 128)),
         "imports": None,
         "allocations": None,
         "gc": gc_section(runs),

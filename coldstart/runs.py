@@ -6,6 +6,8 @@ import signal
 from typing import Any
 
 NS_PER_MS = 1e6
+# The worker's exit status when the handler closed or reused its result pipe.
+EXIT_RESULT_PIPE_LOST = 71
 
 
 def signal_name(number: int) -> str:
@@ -29,6 +31,11 @@ def crash_error(phase: str, returncode: int | None) -> dict[str, Any]:
     if returncode is not None and returncode < 0:
         name = signal_name(-returncode)
         message = f"Runtime exited with error: signal: {name}"
+    elif returncode == EXIT_RESULT_PIPE_LOST:
+        message = (
+            "the handler closed or reused coldstart's result pipe (os.closerange or dup2 "
+            "over it), so the run cannot be measured; leave inherited file descriptors open"
+        )
     else:
         message = f"Runtime exited with error: exit status {returncode}"
     return {

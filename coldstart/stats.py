@@ -60,9 +60,15 @@ def runs_for_stable_mean(summary: dict[str, float | int]) -> int:
     return max(int(summary["n"]), math.ceil((1.96 * relative / 0.05) ** 2))
 
 
+# Values under this many milliseconds are timer noise relative to their spread.
+MIN_WARNED_MEDIAN_MS = 1.0
+
+
 def stability_warnings(name: str, summary: dict[str, float | int] | None) -> list[str]:
     """Return pyperf-style warnings when the spread of a phase is large."""
     if not summary or summary["n"] < MIN_VALUES_FOR_WARNINGS:
+        return []
+    if float(summary["median"]) < MIN_WARNED_MEDIAN_MS:
         return []
     warnings = []
     mean = float(summary["mean"])
@@ -71,7 +77,7 @@ def stability_warnings(name: str, summary: dict[str, float | int] | None) -> lis
         warnings.append(
             f"{name}: the standard deviation is {float(summary['stdev']) / mean:.0%} of the "
             f"mean, so the values are unstable; about {runs_for_stable_mean(summary)} runs "
-            "would make the mean stable (--runs), or quiet the machine"
+            "would bring the mean within ±5 % (--runs), or quiet the machine"
         )
     if median > 0 and float(summary["max"]) > MAX_OVER_MEDIAN * median:
         warnings.append(

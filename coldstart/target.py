@@ -102,20 +102,46 @@ def resolve_target(text: str, handler: str | None = None, root: str | None = Non
         return resolve_file_target(Path(file_part), function or handler, root)
     if function:
         raise UsageError(f"invalid TARGET {text!r}: use FILE.py:FUNCTION or module.function")
+    check_handler_string(text)
     return resolve_handler_string(text, root)
+
+
+def check_handler_string(text: str) -> None:
+    """Reject handler strings Lambda could never resolve from a task root.
+
+    Malformed names that Lambda itself reports (no `.`, an empty part) are left to the
+    worker, which names them Runtime.MalformedHandlerName as Lambda does.
+    """
+    if text.startswith("/") or ".." in text.split("/") or text.startswith("../"):
+        raise UsageError(
+            f"invalid handler string {text!r}: it is relative to the task root; give the "
+            "folder with --root and the path below it, e.g. --root src orders/app.handler"
+        )
+    if ".py." in text:
+        fixed = text.replace(".py.", ".py:", 1)
+        raise UsageError(f"invalid TARGET {text!r}: for a file and a function write {fixed}")
 
 
 def resolve_file_target(path: Path, function: str | None, root: str | None) -> Target:
     if not path.is_file():
         raise UsageError(f"handler file not found: {path} (check the path to the .py file)")
     attribute = choose_handler_name(path, function)
+    label = f"{path}:{attribute}"
     if root is not None:
         root_path = existing_root(root)
         module = module_name_for(path, root_path)
-        if module is not None:
-            return Target(root_path.resolve(), module, attribute, f"{path}:{attribute}")
-    module = path.stem
-    return Target(path.parent.resolve(), module, attribute, f"{path}:{attribute}")
+        if module is None:
+            raise UsageError(
+                f"{path} is not inside --root {root} as an importable module: move it "
+                "under the task root, or drop --root to use the file's folder"
+            )
+        return Target(root_path.resolve(), module, attribute, label)
+    if not path.stem.isidentifier():
+        raise UsageError(
+            f"invalid module file name {path.name!r}: Python cannot import it by name; "
+            "rename it to a valid identifier such as app.py"
+        )
+    return Target(path.parent.resolve(), path.stem, attribute, label)
 
 
 def resolve_handler_string(text: str, root: str | None) -> Target:

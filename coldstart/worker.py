@@ -1,7 +1,7 @@
-import time
+from time import monotonic_ns, perf_counter_ns
 
 # t1: the first statement. Nothing of coldstart runs before this line in the worker.
-T1_NS = time.monotonic_ns()
+T1_NS = monotonic_ns()
 
 import gc  # noqa: E402
 import os  # noqa: E402
@@ -9,12 +9,44 @@ import sys  # noqa: E402
 
 # The worker runs inside the user's interpreter (Python 3.9 to 3.14), where coldstart is
 # not installed, so it uses only the standard library and no syntax newer than 3.9.
-# Usage: python worker.py RESULT_FD CONFIG_PATH MODULE ATTRIBUTE
+# Usage: python worker.py RESULT_FD CONFIG_PATH MODULE ATTRIBUTE [PROBE OPTIONS]
+# PROBE OPTIONS turn a run into an attribution run; worker_probe.py describes them. A
+# timing run has none, and then no probe code is loaded.
 # Each message to the launcher is one JSON line on RESULT_FD; stdout and stderr belong
 # to the handler. Heavier modules (json, traceback, uuid) are imported after init so that
-# the worker does not pre-import what the handler would pay for.
+# the worker does not pre-import what the handler would pay for, and through
+# import_stdlib so that a file of the same name in the task root cannot replace them.
+# The clocks are bound at import, before handler code can patch the time module.
 
 PROTOCOL = 1
+# Exit status of a worker whose result pipe was closed or replaced by the handler.
+EXIT_RESULT_PIPE_LOST = 71
+RESULT_PIPE = {}
+
+
+def import_stdlib(name):
+    """Import a standard-library module, ignoring the task root's files of the same name.
+
+    A handler module shadowing it stays in sys.modules for the handler.
+    """
+    import importlib
+
+    task_root = os.getcwd()
+    shadow = sys.modules.get(name)
+    shadow_file = getattr(shadow, "__file__", None) or ""
+    from_task_root = bool(shadow_file) and os.path.abspath(shadow_file).startswith(
+        task_root + os.sep
+    )
+    saved_path = sys.path[:]
+    sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != task_root]
+    try:
+        if from_task_root:
+            del sys.modules[name]
+        return importlib.import_module(name)
+    finally:
+        sys.path[:] = saved_path
+        if from_task_root:
+            sys.modules[name] = shadow
 
 
 class GcRecorder:
@@ -37,9 +69,9 @@ class GcRecorder:
 
     def __call__(self, stage, info):
         if stage == "start":
-            self._started_ns = time.perf_counter_ns()
+            self._started_ns = perf_counter_ns()
             return
-        pause_ms = (time.perf_counter_ns() - self._started_ns) / 1e6
+        pause_ms = (perf_counter_ns() - self._started_ns) / 1e6
         record = self.phases[self.phase]
         generation = info.get("generation", 0)
         if 0 <= generation <= 2:
@@ -49,18 +81,36 @@ class GcRecorder:
             record["max_pause_ms"] = pause_ms
 
 
-def send(fd, message):
-    import json
+def remember_result_pipe(fd):
+    info = os.fstat(fd)
+    RESULT_PIPE["identity"] = (info.st_dev, info.st_ino)
 
+
+def result_pipe_intact(fd):
+    """Check that fd is still the launcher's pipe: the handler may have closed or reused it."""
+    try:
+        info = os.fstat(fd)
+    except OSError:
+        return False
+    return (info.st_dev, info.st_ino) == RESULT_PIPE.get("identity")
+
+
+def send(fd, message):
+    json = import_stdlib("json")
     data = (json.dumps(message, default=repr) + "\n").encode("utf-8")
+    if not result_pipe_intact(fd):
+        os._exit(EXIT_RESULT_PIPE_LOST)
     while data:
-        written = os.write(fd, data)
+        try:
+            written = os.write(fd, data)
+        except OSError:
+            os._exit(EXIT_RESULT_PIPE_LOST)
         data = data[written:]
 
 
 def peak_rss_kib():
     try:
-        import resource
+        resource = import_stdlib("resource")
     except ImportError:
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -71,8 +121,7 @@ def peak_rss_kib():
 
 
 def describe_exception(error_type, exc, phase):
-    import traceback
-
+    traceback = import_stdlib("traceback")
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
     try:
         message = str(exc)
@@ -92,7 +141,7 @@ def import_handler(module_name, attribute):
     import importlib
 
     if not module_name or not attribute:
-        handler_string = module_name + "." + attribute if module_name else attribute
+        handler_string = os.environ.get("_HANDLER", module_name + "." + attribute)
         return None, {
             "type": "Runtime.MalformedHandlerName",
             "phase": "init",
@@ -125,6 +174,8 @@ def import_handler(module_name, attribute):
         return None, describe_exception(type(exc).__name__, exc, "init")
     try:
         handler = getattr(module, attribute)
+    except SystemExit as exc:
+        return None, exit_error(exc, "init")
     except AttributeError:
         return None, {
             "type": "Runtime.HandlerNotFound",
@@ -133,6 +184,8 @@ def import_handler(module_name, attribute):
             "exception": "AttributeError",
             "traceback": "",
         }
+    except BaseException as exc:  # a module __getattr__ of the handler may raise anything
+        return None, describe_exception(type(exc).__name__, exc, "init")
     return handler, None
 
 
@@ -154,7 +207,7 @@ class LambdaContext:
     """The context object the Lambda Python runtime passes to a handler."""
 
     def __init__(self, config, deadline_ns):
-        import uuid
+        uuid = import_stdlib("uuid")
 
         self.function_name = config["function_name"]
         self.function_version = config["function_version"]
@@ -169,7 +222,7 @@ class LambdaContext:
         self._deadline_ns = deadline_ns
 
     def get_remaining_time_in_millis(self):
-        remaining_ns = self._deadline_ns - time.monotonic_ns()
+        remaining_ns = self._deadline_ns - monotonic_ns()
         return max(0, remaining_ns // 1000000)
 
     def __repr__(self):
@@ -181,34 +234,69 @@ def invoke_once(handler, event, config):
 
     Returns (start_ns, end_ns, error). The serialisation is part of the invoke.
     """
-    import json
-
-    start_ns = time.monotonic_ns()
+    json = import_stdlib("json")
+    start_ns = monotonic_ns()
     context = LambdaContext(config, start_ns + int(config["timeout_s"] * 1e9))
     try:
         result = handler(event, context)
     except SystemExit as exc:
-        return start_ns, time.monotonic_ns(), exit_error(exc, "invoke")
+        return start_ns, monotonic_ns(), exit_error(exc, "invoke")
     except BaseException as exc:
-        return start_ns, time.monotonic_ns(), describe_exception(
+        return start_ns, monotonic_ns(), describe_exception(
             type(exc).__name__, exc, "invoke"
         )
     try:
         json.dumps(result)
-    except (TypeError, ValueError, OverflowError) as exc:
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
         if hasattr(result, "close") and type(result).__name__ == "coroutine":
             result.close()
         error = describe_exception("Runtime.MarshalError", exc, "invoke")
         error["message"] = "Unable to marshal response: %s" % exc
-        return start_ns, time.monotonic_ns(), error
-    return start_ns, time.monotonic_ns(), None
+        return start_ns, monotonic_ns(), error
+    return start_ns, monotonic_ns(), None
 
 
 def load_config(path):
-    import json
+    json = import_stdlib("json")
 
     with open(path, encoding="utf-8") as file:
         return json.load(file)
+
+
+class NoProbe:
+    """The probe of a timing run: every hook does nothing."""
+
+    def before_import(self):
+        pass
+
+    def after_import(self):
+        pass
+
+    def before_invoke(self, index):
+        pass
+
+    def after_invoke(self, index):
+        pass
+
+    def wrap_handler(self, handler):
+        return handler
+
+    def report(self, result_fd, send):
+        pass
+
+
+def load_probe(arguments):
+    """Return the attribution probe asked for by the PROBE OPTIONS, or a NoProbe."""
+    if not arguments:
+        return NoProbe()
+    # The probe is executed from its file because the worker's folder is never on
+    # sys.path, and so that no import of it shows up in the import tree.
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_probe.py")
+    with open(path, "rb") as file:
+        code = compile(file.read(), path, "exec")
+    namespace = {"__name__": "coldstart_worker_probe", "__file__": path}
+    exec(code, namespace)
+    return namespace["Probe"](arguments, os.path.abspath(__file__))
 
 
 def main():
@@ -217,6 +305,8 @@ def main():
     module_name = sys.argv[3]
     attribute = sys.argv[4]
     os.set_inheritable(result_fd, False)
+    remember_result_pipe(result_fd)
+    probe = load_probe(sys.argv[5:])
 
     # sys.path as on Lambda: the task root first, never the worker's own folder.
     worker_folder = os.path.dirname(os.path.abspath(__file__))
@@ -227,8 +317,10 @@ def main():
     recorder = GcRecorder()
     gc.callbacks.append(recorder)
 
+    probe.before_import()
     handler, error = import_handler(module_name, attribute)
-    t2_ns = time.monotonic_ns()
+    t2_ns = monotonic_ns()
+    probe.after_import()
     recorder.switch("first_invoke")
     send(result_fd, {
         "kind": "init", "protocol": PROTOCOL, "t1_ns": T1_NS, "t2_ns": t2_ns,
@@ -236,32 +328,36 @@ def main():
         "rss_kib": peak_rss_kib(), "error": error,
     })
     if error is not None:
-        finish(result_fd, recorder, 1)
+        finish(result_fd, recorder, 1, probe)
         return
 
     # The worker's own modules for the invoke phase, loaded before its clock starts.
-    import json  # noqa: F401
-    import uuid  # noqa: F401
+    import_stdlib("json")
+    import_stdlib("uuid")
 
     config = load_config(config_path)
+    handler = probe.wrap_handler(handler)
     event = config["event"]
     invokes = 1 + int(config["warm_invokes"])
     for index in range(invokes):
         if index == 1:
             recorder.switch("warm_invoke")
+        probe.before_invoke(index)
         start_ns, end_ns, error = invoke_once(handler, event, config)
+        probe.after_invoke(index)
         send(result_fd, {
             "kind": "invoke", "index": index, "start_ns": start_ns, "end_ns": end_ns,
             "error": error,
         })
         if error is not None:
-            finish(result_fd, recorder, 1)
+            finish(result_fd, recorder, 1, probe)
             return
-    finish(result_fd, recorder, 0)
+    finish(result_fd, recorder, 0, probe)
 
 
-def finish(result_fd, recorder, status):
+def finish(result_fd, recorder, status, probe):
     gc.callbacks.remove(recorder)
+    probe.report(result_fd, send)
     send(result_fd, {
         "kind": "done", "peak_rss_kib": peak_rss_kib(), "gc": recorder.phases,
         "modules": len(sys.modules),
@@ -452,7 +548,5 @@ if __name__ == "__main__":
             main()
     except BaseException:
         # A failure of the worker itself, not of the handler: say so on stderr and leave.
-        import traceback
-
-        traceback.print_exc()
+        import_stdlib("traceback").print_exc()
         os._exit(70)

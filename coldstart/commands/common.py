@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from coldstart.console import Streams
+from coldstart.environment import probe_interpreter
 from coldstart.errors import EnvironmentProblem, UsageError
 
 
@@ -30,12 +33,32 @@ def load_event(path: str | None) -> Any:
         raise UsageError(f"malformed event JSON in {path}: {error}; fix the file") from error
 
 
+# The worker runs on these Python versions and no older.
+MIN_TARGET_PYTHON = (3, 9)
+
+
 def check_python(python: str) -> str:
-    """Return the interpreter path, or raise EnvironmentProblem if it cannot be found."""
+    """Return the absolute path of a working Python 3.9+ interpreter.
+
+    Raises EnvironmentProblem when it is missing, not executable or too old.
+    """
     found = shutil.which(python)
     if found is None:
+        if os.path.exists(python):
+            raise EnvironmentProblem(
+                f"interpreter not executable: {python} (chmod +x it, or give another "
+                "with --python)"
+            )
         raise EnvironmentProblem(
             f"interpreter not found: {python} (give an installed Python with --python)"
+        )
+    found = os.path.abspath(found)
+    version = probe_interpreter(found)["python_version"]
+    major_minor = tuple(int(part) for part in version.split(".")[:2])
+    if major_minor < MIN_TARGET_PYTHON:
+        raise EnvironmentProblem(
+            f"interpreter {python} is Python {version}; coldstart needs Python 3.9 or "
+            "newer in --python"
         )
     return found
 
@@ -43,6 +66,29 @@ def check_python(python: str) -> str:
 def check_positive(name: str, value: float, minimum: float = 0) -> None:
     if value <= minimum:
         raise UsageError(f"invalid {name} {value}: it must be greater than {minimum:g}")
+
+
+def check_range(name: str, value: float, low: float, high: float, unit: str = "") -> None:
+    """Raise UsageError unless low <= value <= high (NaN and infinity included)."""
+    if not (math.isfinite(value) and low <= value <= high):
+        raise UsageError(f"invalid {name} {value}: use a value from {low:g} to {high:g}{unit}")
+
+
+def check_output_path(path: str | None, option: str) -> None:
+    """Check before measuring that an output file can be written, so no run is wasted."""
+    if path is None or path == "-":
+        return
+    destination = Path(path)
+    if destination.is_dir():
+        raise UsageError(f"{option} {path} is a folder: give a file name")
+    folder = destination.resolve().parent
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: folder {folder} does not exist; create it first")
+    if destination.exists():
+        if not os.access(destination, os.W_OK):
+            raise UsageError(f"{option} {path} is not writable: choose another path")
+    elif not os.access(folder, os.W_OK):
+        raise UsageError(f"{option} {path}: folder {folder} is not writable")
 
 
 @contextmanager

@@ -5,16 +5,28 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-from coldstart.commands.common import check_positive, check_python, load_event
+from coldstart.attribution.runner import SAMPLERS, AttributionSettings
+from coldstart.attribution.sampling import PY_SPY_RATE_HZ
+from coldstart.commands.common import (
+    check_output_path,
+    check_positive,
+    check_python,
+    check_range,
+    load_event,
+)
 from coldstart.console import Streams
 from coldstart.environment import parse_env_pairs
-from coldstart.errors import ExitCode, UsageError
+from coldstart.errors import EnvironmentProblem, ExitCode, RunsInterrupted, UsageError
+from coldstart.findings import build_findings
 from coldstart.launcher import RunOptions
 from coldstart.measure import Variant, measure_variants
 from coldstart.model import failed_runs
 from coldstart.render.json_file import write_json
 from coldstart.render.terminal import render_terminal
 from coldstart.target import resolve_target
+
+# An upper bound that catches typos such as --runs 10000000 before hours are spent.
+MAX_RUNS = 100_000
 
 
 @dataclass
@@ -33,16 +45,49 @@ class ProfileRequest:
     timeout_s: float = 3.0
     init_timeout_s: float = 10.0
     json_path: str | None = None
+    timing_only: bool = False
+    imports: bool = True
+    allocations: bool = True
+    sampler: str = "auto"
+    alloc_frames: int = 1
+    py_spy_rate_hz: int | None = None  # None: PY_SPY_RATE_HZ
+    min_ms: float | None = None
+
+
+def attribution_settings(request: ProfileRequest) -> AttributionSettings | None:
+    """Return the attribution runs to make, or None for --timing-only."""
+    if request.sampler not in SAMPLERS:
+        choices = ", ".join(name for name in SAMPLERS if name != "auto")
+        raise UsageError(f"invalid --sampler {request.sampler!r}: use one of {choices}")
+    if request.alloc_frames < 1:
+        raise UsageError(f"invalid --alloc-frames {request.alloc_frames}: use 1 or more")
+    rate_hz = PY_SPY_RATE_HZ if request.py_spy_rate_hz is None else request.py_spy_rate_hz
+    if not 1 <= rate_hz <= 10_000:
+        raise UsageError(f"invalid --py-spy-rate {rate_hz}: use 1 to 10000 Hz")
+    if request.min_ms is not None and request.min_ms < 0:
+        raise UsageError(f"invalid --min-ms {request.min_ms}: use 0 or more")
+    if request.timing_only:
+        return None
+    return AttributionSettings(
+        imports=request.imports,
+        allocations=request.allocations,
+        sampler=request.sampler,
+        alloc_frames=request.alloc_frames,
+        py_spy_rate_hz=rate_hz,
+    )
 
 
 def build_variant(request: ProfileRequest) -> Variant:
     """Validate the request and return the target with its run options."""
-    check_positive("--runs", request.runs)
-    check_positive("--memory", request.memory_mb)
+    check_range("--runs", request.runs, 1, MAX_RUNS)
+    check_range("--warm-invokes", request.warm_invokes, 0, MAX_RUNS)
+    # Lambda accepts 128 to 10240 MB of memory and a function timeout up to 900 s.
+    check_range("--memory", request.memory_mb, 128, 10240, " MB")
     check_positive("--timeout", request.timeout_s)
+    check_range("--timeout", request.timeout_s, 0, 900, " s")
     check_positive("--init-timeout", request.init_timeout_s)
-    if request.warm_invokes < 0:
-        raise UsageError(f"invalid --warm-invokes {request.warm_invokes}: use 0 or more")
+    check_range("--init-timeout", request.init_timeout_s, 0, 900, " s")
+    check_output_path(request.json_path, "--json")
     target = resolve_target(request.target, request.handler, request.root)
     options = RunOptions(
         python=check_python(request.python),
@@ -56,16 +101,40 @@ def build_variant(request: ProfileRequest) -> Variant:
     return Variant(target, options, target.label)
 
 
-def run(request: ProfileRequest, streams: Streams) -> int:
-    variant = build_variant(request)
-    [report] = measure_variants([variant], request.runs, streams)
-    streams.print(render_terminal(report))
-    for warning in report["warnings"]:
-        streams.warn(warning)
+def write_outputs(report: dict, request: ProfileRequest, streams: Streams) -> None:
     if request.json_path:
         write_json(report, request.json_path)
         if request.json_path != "-":
             streams.note(f"wrote {request.json_path}")
-    if failed_runs(report):
+
+
+def run(request: ProfileRequest, streams: Streams) -> int:
+    variant = build_variant(request)
+    settings = attribution_settings(request)
+    try:
+        [report] = measure_variants([variant], request.runs, streams, attribution=settings)
+    except RunsInterrupted as interrupted:
+        [report] = interrupted.reports
+        if report["runs"]:
+            streams.warn(f"interrupted after {len(report['runs'])} runs; the report covers those")
+            write_outputs(report, request, streams)
+        raise
+    report["findings"] = build_findings(report)
+    streams.print(render_terminal(report, min_ms=request.min_ms))
+    attribution = report.get("attribution") or {}
+    for warning in report["warnings"] + attribution.get("notes", []):
+        streams.warn(warning)
+    write_outputs(report, request, streams)
+    if attribution.get("sampler_error"):
+        # The report is written first, so that the timing figures are not lost.
+        raise EnvironmentProblem(attribution["sampler_error"])
+    failed = failed_runs(report)
+    if failed:
+        error = failed[0]["error"]
+        if streams.quiet:
+            streams.error_line(
+                f"target failed: {error['type']} in phase {error['phase']}: "
+                f"{error['message']} ({len(failed)}/{len(report['runs'])} runs failed)"
+            )
         return ExitCode.TARGET_FAILED
     return ExitCode.OK
