@@ -387,10 +387,11 @@ def serve_main():
     attribute = sys.argv[6]
     os.set_inheritable(result_fd, False)
     os.set_inheritable(request_fd, False)
+    remember_result_pipe(result_fd)
     set_lambda_sys_path()
 
     handler, error = import_handler(module_name, attribute)
-    t2_ns = time.monotonic_ns()
+    t2_ns = monotonic_ns()
     if error is not None:
         error["stack_trace"] = stack_trace_from_text(error.get("traceback", ""))
     flush_standard_streams()
@@ -434,7 +435,7 @@ def flush_standard_streams():
 
 def read_request(requests):
     """Read one request frame, or return None at end of file."""
-    import json
+    json = import_stdlib("json")
 
     header = requests.readline()
     if not header:
@@ -460,9 +461,9 @@ def serve_invoke(handler, request, config):
 
     Returns the invoke message, and the exit status when the handler called sys.exit.
     """
-    import json
+    json = import_stdlib("json")
 
-    start_ns = time.monotonic_ns()
+    start_ns = monotonic_ns()
     context = LambdaContext(config, start_ns + int(config["timeout_s"] * 1e9))
     context.aws_request_id = request["request_id"]
     context.invoked_function_arn = request["invoked_function_arn"]
@@ -479,7 +480,7 @@ def serve_invoke(handler, request, config):
             error = describe_exception("Runtime.MarshalError", exc, "invoke")
             error["message"] = "Unable to marshal response: %s" % exc
             error["stack_trace"] = []
-    reply["end_ns"] = time.monotonic_ns()
+    reply["end_ns"] = monotonic_ns()
     reply["error"] = error
     reply["rss_kib"] = peak_rss_kib()
     return reply, exit_status
@@ -487,7 +488,7 @@ def serve_invoke(handler, request, config):
 
 def call_handler(handler, payload, context):
     """Return (result, error, exit_status) of one handler call on the JSON payload."""
-    import json
+    json = import_stdlib("json")
 
     try:
         event = json.loads(payload) if payload else {}
@@ -510,7 +511,7 @@ def call_handler(handler, payload, context):
 
 def handler_stack_trace(exc):
     """Format the handler's frames as the Lambda Python runtime's stackTrace list."""
-    import traceback
+    traceback = import_stdlib("traceback")
 
     frames = traceback.extract_tb(exc.__traceback__)
     # The first frame is call_handler itself; the runtime hides its own frames too.
