@@ -147,6 +147,10 @@ class EnvironmentForcer:
                     f"nonce variable ({error_message(cause)}); use --strategy concurrent"
                 ) from cause
             raise
+        except BaseException:
+            # Ctrl-C or SIGTERM while the request was in flight: Lambda may have applied it.
+            self.changed = True
+            raise
         self.changed = True
         self.wait_for_update(response)
         return nonce
