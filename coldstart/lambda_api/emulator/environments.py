@@ -1,6 +1,6 @@
 """Execution environments: one warm worker process each, serving invokes one at a time.
 
-An environment starts the worker in serve mode (`worker.py --serve`), which imports the
+An environment starts the worker in serve mode (`worker_serve.py`), which imports the
 handler once (the cold start) and then replies to each request sent on a pipe. The worker's
 stdout and stderr share one pipe, read in the same thread as its messages, so that the
 output written before a message is attributed to that message's invoke.
@@ -28,6 +28,8 @@ from coldstart.runs import crash_error, timeout_error
 from coldstart.target import Target
 
 log = logging.getLogger("coldstart.emulate")
+
+SERVE_WORKER_PATH = WORKER_PATH.with_name("worker_serve.py")
 
 NS_PER_MS = 1e6
 # Output kept per invoke; anything before the last MiB is dropped and counted.
@@ -179,8 +181,8 @@ class ExecutionEnvironment:
         request_read, request_write = os.pipe()
         output_read, output_write = os.pipe()
         command = [
-            spec.options.python, str(WORKER_PATH), "--serve", str(result_write),
-            str(request_read), str(config_path), spec.target.module, spec.target.attribute,
+            spec.options.python, str(SERVE_WORKER_PATH), str(result_write), str(request_read),
+            str(config_path), spec.target.module, spec.target.attribute,
         ]
         t0_ns = time.monotonic_ns()
         try:
