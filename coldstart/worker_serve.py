@@ -170,7 +170,7 @@ def handler_stack_trace(exc):
     traceback = worker.import_stdlib("traceback")
 
     frames = traceback.extract_tb(exc.__traceback__)
-    # The first frame is call_handler itself; the runtime hides its own frames too.
+    # The first frame is call_handler itself, hidden as the runtime hides its own frames.
     return traceback.format_list(frames[1:])
 
 
