@@ -432,6 +432,21 @@ def test_loud_output_keeps_report() -> None:
     assert warm["log"].startswith("y")
 
 
+def test_memory_size_exceeded() -> None:
+    with running_emulator(APP, "--memory", "8") as running:
+        client = lambda_client(running.url)
+        first = invoke(client, "small")
+        second = invoke(client, "small")
+    report = report_of(first["log"])
+    assert first["FunctionError"] == "Unhandled"
+    assert first["body"]["errorType"] == "Runtime.OutOfMemory"
+    assert "signal: killed" in first["body"]["errorMessage"]
+    assert report["status"] == "error"
+    assert report["error_type"] == "Runtime.OutOfMemory"
+    assert report["used"] == "8"
+    assert report_of(second["log"])["init"] is not None
+
+
 def test_sigint_stops_workers() -> None:
     with running_emulator(APP) as running:
         pid = invoke(lambda_client(running.url), "stop")["body"]["pid"]

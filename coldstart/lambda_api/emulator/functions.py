@@ -33,6 +33,7 @@ from coldstart.lambda_api.emulator.environments import (
     EnvironmentSpec,
     ExecutionEnvironment,
     InvokeResult,
+    exit_lines,
 )
 from coldstart.lambda_api.emulator.logs import InvokeRecord, invoke_log
 from coldstart.lambda_api.emulator.names import FunctionReference
@@ -238,11 +239,15 @@ class EmulatedFunction:
             "invoked_function_arn": reference.arn(self.region, self.account),
             "client_context": client_context,
         })
+        if result.status is None and mebibytes(result.max_memory_kib) > record.memory_mb:
+            environment.stop("memory size exceeded")
+            result = out_of_memory(result, record)
         return self._invoked(record, result, reference, cold)
 
     def _init_failed(self, record: InvokeRecord, error: dict[str, Any],
                      reference: FunctionReference) -> InvokeOutcome:
         record.init_error = error
+        record.max_memory_used_mb = min(record.max_memory_used_mb, record.memory_mb)
         record.status = "timeout" if error["type"] == "Sandbox.Timedout" else "error"
         log.warning("init of function %s failed: %s: %s", self.name, error["type"],
                     error.get("message"))
@@ -257,8 +262,10 @@ class EmulatedFunction:
         record.error = result.error
         record.status = result.status
         record.extra_lines = result.extra_lines
-        record.max_memory_used_mb = max(record.max_memory_used_mb,
-                                        mebibytes(result.max_memory_kib))
+        # Lambda stops an environment at its memory size, so no REPORT shows more.
+        record.max_memory_used_mb = min(
+            max(record.max_memory_used_mb, mebibytes(result.max_memory_kib)), record.memory_mb
+        )
         body = (result.result or "null").encode("utf-8")
         error = result.error
         if error is None and len(body) > RESPONSE_LIMIT_BYTES:
@@ -357,10 +364,28 @@ def mebibytes(kib: int) -> int:
     return math.ceil(kib / 1024) if kib else 0
 
 
+def out_of_memory(result: InvokeResult, record: InvokeRecord) -> InvokeResult:
+    """Turn an invoke whose peak RSS passed the memory size into Lambda's OOM failure.
+
+    Lambda kills the environment when it reaches its memory size. The emulator does not
+    limit the worker, so it checks the peak RSS after each invoke instead.
+    """
+    error = {
+        "type": "Runtime.OutOfMemory",
+        "message": "Runtime exited with error: signal: killed",
+        "stack_trace": [],
+    }
+    return dataclasses.replace(
+        result, result=None, error=error, status="error",
+        max_memory_kib=record.memory_mb * 1024,
+        extra_lines=exit_lines(record.request_id, error),
+    )
+
+
 def error_payload(error: dict[str, Any], request_id: str, log_request_id: str) -> bytes:
     """Return Lambda's error payload of a failed invoke."""
     message = error.get("message", "")
-    if error["type"] == "Runtime.ExitError":
+    if error["type"] in ("Runtime.ExitError", "Runtime.OutOfMemory"):
         message = f"RequestId: {log_request_id} Error: {message}"
     elif error["type"] == "Sandbox.Timedout":
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
