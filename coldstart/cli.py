@@ -398,6 +398,9 @@ def handle_termination_signals() -> None:
     for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if signum is not None:
             signal.signal(signum, raise_interrupt)
+    # A shell starts background jobs with SIGINT ignored, and Python then installs no
+    # KeyboardInterrupt handler; restore it so that kill -INT stops any command.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -421,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         code = result if isinstance(result, int) else ExitCode.OK
     if code == ExitCode.INTERRUPTED:
-        print_error("interrupted; the runs in progress were stopped")
+        print_error("interrupted")
     if argv is None:
         sys.exit(int(code))
     return int(code)
