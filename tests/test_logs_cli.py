@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from coldstart.lambda_api.invoker import fetch_report_from_logs
-from tests.conftest import run_cli
+from tests.conftest import REPO, cli_environment, run_cli
 from tests.moto_server import client, moto_url  # noqa: F401
 
 LOGS = Path(__file__).parent / "data" / "logs"
@@ -112,6 +114,9 @@ def test_function_without_log_group_exits_4(moto_url: str) -> None:  # noqa: F81
                      "--endpoint-url", moto_url)
     assert result.returncode == 4
     assert "FilterLogEvents on /aws/lambda/never-ran failed" in result.stderr
+    # logs has no --qualifier, so the advice may not mention one.
+    assert "qualifier" not in result.stderr
+    assert "check --function and --region" in result.stderr
 
 
 def test_cut_off_report_fetched_by_request_id(moto_url: str) -> None:  # noqa: F811
@@ -153,3 +158,80 @@ def test_cut_off_report_not_yet_written(moto_url: str) -> None:  # noqa: F811
     )
     assert parsed is None
     assert note == "a REPORT was not in /aws/lambda/slow-logs within 0.1 s of its invoke"
+
+
+def test_insights_csv_json_messages() -> None:
+    code, summary, stderr = logs_json(str(LOGS / "cloudwatch_insights_json.csv"))
+    assert code == 0, stderr
+    assert summary["formats"] == {"json": 3}
+    assert summary["reports"]["invocations"] == 2
+    assert summary["reports"]["cold_starts"] == 1
+    assert summary["init_reports"]["errors_by_type"] == {"Runtime.ImportModuleError": 1}
+
+
+def test_malformed_records_counted_and_named() -> None:
+    code, summary, stderr = logs_json(str(LOGS / "text_malformed.log"))
+    assert code == 0, stderr
+    assert summary["reports"]["invocations"] == 2
+    assert summary["malformed_records"] == 5
+    assert summary["reports"]["warm_duration_ms"]["min"] == 2.0
+    assert summary["reports"]["max_memory_used_mib"]["max"] == 60.0
+    assert "left out 5 malformed records" in stderr
+    assert "negative Duration 1" in stderr
+
+
+def test_terminal_counts_are_singular() -> None:
+    text = (
+        "REPORT RequestId: 1f2e\tDuration: 2.00 ms\tBilled Duration: 2 ms\t"
+        "Memory Size: 128 MB\tMax Memory Used: 41 MB\n"
+        "not a platform record\n"
+    )
+    result = run_cli("logs", "-", input_text=text)
+    assert result.returncode == 0, result.stderr
+    assert "1 invocation, 0 cold starts" in result.stdout
+    assert "1 record (1 text), 1 other line skipped" in result.stdout
+    assert "skipped 1 line with no platform record" in result.stderr
+
+
+MEASURE_RSS = (
+    "import resource, sys\n"
+    "from coldstart.cli import main\n"
+    "try:\n"
+    "    main()\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    "sys.stderr.write(f'\\nmaxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}')\n"
+)
+
+
+def max_rss_kib(path: Path) -> int:
+    """Run `coldstart logs PATH` and return the maximum RSS of that process in KiB (Linux)."""
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE_RSS, "logs", str(path)], cwd=REPO,
+        env=cli_environment(), capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return int(result.stderr.rsplit("maxrss ", 1)[1])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in KiB on Linux only")
+def test_large_log_is_streamed(tmp_path: Path) -> None:
+    small = tmp_path / "small.log"
+    small.write_text("")
+    report = (
+        "2026-12-04T10:00:00.000Z REPORT RequestId: 5d4c3b2a-1f0e-4d9c-8b7a-{:012d}\t"
+        "Duration: 2.00 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t"
+        "Max Memory Used: 41 MB\t\n"
+    )
+    large = tmp_path / "large.log"
+    with large.open("w") as stream:
+        for index in range(100_000):
+            stream.write(report.format(index))
+    no_newline = tmp_path / "binary.log"
+    no_newline.write_bytes(bytes(range(1, 256)).replace(b"\n", b"") * 80_000)
+
+    baseline = max_rss_kib(small)
+    # About 20 MB of text and 100,000 REPORT records, then 20 MB with no newline:
+    # only their durations and counters may stay in memory.
+    assert max_rss_kib(large) - baseline < 16 * 1024
+    assert max_rss_kib(no_newline) - baseline < 16 * 1024
