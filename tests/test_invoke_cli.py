@@ -68,6 +68,7 @@ def test_bad_arn_exits_2(arn: str) -> None:
     (["--qualifier", "live"], "conflicts with the qualifier prod"),
     (["--event", "no/such/event.json"], "event file not found: no/such/event.json"),
     (["--json", "no/such/folder/report.json"], "does not exist; create it first"),
+    (["--region", "eu-west-1"], "--region eu-west-1 conflicts with the region us-east-1 in --arn"),
 ])
 def test_bad_options_exit_2(args: list[str], message: str) -> None:
     result = run_cli("invoke", "--arn", ARN.format(name="demo") + ":prod", *args,

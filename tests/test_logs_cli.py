@@ -96,6 +96,15 @@ def put_messages(url: str, group: str, messages: list[str]) -> None:
     )
 
 
+def test_function_region_conflict_exits_2() -> None:
+    result = run_cli(
+        "logs", "--function", "arn:aws:lambda:eu-west-1:123456789012:function:orders",
+        "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9",
+    )
+    assert result.returncode == 2, result.stderr
+    assert "--region us-east-1 conflicts with the region eu-west-1 in --function" in result.stderr
+
+
 def test_function_reads_cloudwatch(moto_url: str) -> None:  # noqa: F811
     lines = (LOGS / "text_cold_then_warm.log").read_text().splitlines()
     put_messages(moto_url, "/aws/lambda/from-cloudwatch", lines)

@@ -13,7 +13,7 @@ from typing import Any
 from coldstart.commands.common import check_output_path, check_positive, load_event
 from coldstart.console import Streams
 from coldstart.errors import ColdstartError, ExitCode, UsageError
-from coldstart.lambda_api.arn import FunctionRef, parse_function_ref
+from coldstart.lambda_api.arn import FunctionRef, parse_function_ref, region_of
 from coldstart.lambda_api.aws import AwsSettings, aws_call, make_client, make_session
 from coldstart.lambda_api.forcing import (
     EnvironmentForcer,
@@ -76,14 +76,16 @@ def validate(request: InvokeRequest) -> FunctionRef:
         raise UsageError(
             f"invalid --strategy {request.strategy!r}: use one of {', '.join(STRATEGIES)}"
         )
-    return parse_function_ref(request.arn, request.qualifier)
+    ref = parse_function_ref(request.arn, request.qualifier)
+    region_of(ref, request.region, "--arn")
+    return ref
 
 
 def connect(request: InvokeRequest, ref: FunctionRef) -> Deployment:
     """Create the clients and read the function's configuration (GetFunctionConfiguration)."""
     payload = json.dumps(load_event(request.event)).encode("utf-8")
     settings = AwsSettings(
-        region=request.region or ref.region, profile=request.profile,
+        region=region_of(ref, request.region, "--arn"), profile=request.profile,
         endpoint_url=request.endpoint_url,
     )
     session = make_session(settings)

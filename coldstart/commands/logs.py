@@ -123,14 +123,14 @@ def function_log_group(lambda_client: Any, ref: Any) -> str:
 
 def read_cloudwatch(request: LogsRequest) -> LogSummary:
     """Read the function's log group for the last `--since` with FilterLogEvents."""
-    from coldstart.lambda_api.arn import parse_function_ref
+    from coldstart.lambda_api.arn import parse_function_ref, region_of
     from coldstart.lambda_api.aws import AwsSettings, aws_call, make_client, make_session
 
     assert request.function is not None
     ref = parse_function_ref(request.function)
     seconds = parse_since(request.since)
     settings = AwsSettings(
-        region=request.region or ref.region, profile=request.profile,
+        region=region_of(ref, request.region, "--function"), profile=request.profile,
         endpoint_url=request.endpoint_url,
     )
     session = make_session(settings)
