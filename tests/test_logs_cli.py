@@ -138,11 +138,12 @@ def test_cut_off_report_fetched_by_request_id(moto_url: str) -> None:  # noqa: F
         "REPORT RequestId: 00000000-0000-4000-8000-000000000000\tDuration: 1.00 ms\t"
         "Billed Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 60 MB\t",
     ])
-    parsed, note = fetch_report_from_logs(
+    search = fetch_report_from_logs(
         client("logs", moto_url), "/aws/lambda/chatty", request_id,
         int(time.time() * 1000), attempts=2, delay_s=0.1,
     )
-    assert note is None
+    parsed = search.parsed
+    assert search.note is None
     assert parsed is not None
     report = parsed.report_for(request_id)
     assert report is not None
@@ -150,23 +151,26 @@ def test_cut_off_report_fetched_by_request_id(moto_url: str) -> None:  # noqa: F
 
 
 def test_cut_off_report_missing_gives_note(moto_url: str) -> None:  # noqa: F811
-    parsed, note = fetch_report_from_logs(
+    search = fetch_report_from_logs(
         client("logs", moto_url), "/aws/lambda/no-such-group", "req-1",
         int(time.time() * 1000), attempts=2, delay_s=0.1,
     )
-    assert parsed is None
-    assert note is not None
-    assert note.startswith("FilterLogEvents on /aws/lambda/no-such-group failed")
+    assert search.parsed is None
+    assert search.note is not None
+    assert search.note.startswith("FilterLogEvents on /aws/lambda/no-such-group failed")
+    # A missing log group means the function wrote no log, not a failure of the caller.
+    assert search.failed is False
 
 
 def test_cut_off_report_not_yet_written(moto_url: str) -> None:  # noqa: F811
     put_messages(moto_url, "/aws/lambda/slow-logs", ["START RequestId: other Version: 1"])
-    parsed, note = fetch_report_from_logs(
+    search = fetch_report_from_logs(
         client("logs", moto_url), "/aws/lambda/slow-logs", "req-missing",
         int(time.time() * 1000), attempts=2, delay_s=0.1,
     )
-    assert parsed is None
-    assert note == "a REPORT was not in /aws/lambda/slow-logs within 0.1 s of its invoke"
+    assert search.parsed is None
+    assert search.note == "a REPORT was not in /aws/lambda/slow-logs within 0.1 s of its invoke"
+    assert search.failed is False
 
 
 def test_insights_csv_json_messages() -> None:

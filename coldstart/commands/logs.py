@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from coldstart.console import Streams
+from coldstart.console import Streams, counted
 from coldstart.errors import ExitCode, UsageError
 from coldstart.lambda_api.log_summary import LogSummary
 from coldstart.lambda_api.report_lines import export_events
@@ -154,7 +154,6 @@ def read_cloudwatch(request: LogsRequest) -> LogSummary:
 
 
 def run(request: LogsRequest, streams: Streams) -> int:
-    from coldstart.render.lambda_terminal import counted
     from coldstart.render.logs_terminal import render_log_summary
 
     if request.function and request.source:

@@ -8,7 +8,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from coldstart.render.lambda_terminal import counted
+from coldstart.console import counted
 from coldstart.render.terminal import format_value
 
 STATS_COLUMNS = ("n", "median", "p95", "min", "max", "mean")
