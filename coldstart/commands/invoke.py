@@ -231,24 +231,24 @@ def missing_report_problem(results: Results, name: str) -> tuple[str, ExitCode] 
     if not missing:
         return None
     if len(missing) == len(results):
-        what = (
+        problem = (
             f"cannot report the cold starts of {name}: none of "
             f"{counted(len(results), 'cold invoke')} has a REPORT"
         )
     else:
-        what = (
+        problem = (
             f"the cold-start figures of {name} are incomplete: "
             f"{len(missing)} of {counted(len(results), 'cold invoke')} "
             f"{has_have(len(missing))} no REPORT"
         )
     if any(result.log_search_failed for result in missing):
         return (
-            f"{what}; FilterLogEvents failed (see the notes above): grant "
+            f"{problem}; FilterLogEvents failed (see the notes above): grant "
             "logs:FilterLogEvents to these credentials or check the network",
             ExitCode.ENVIRONMENT,
         )
     return (
-        f"{what}, neither in the log tail nor in CloudWatch Logs; check that the "
+        f"{problem}, neither in the log tail nor in CloudWatch Logs; check that the "
         "function writes its logs (its role needs logs:CreateLogStream and "
         "logs:PutLogEvents, and LoggingConfig names the log group)",
         ExitCode.TARGET_FAILED,

@@ -144,7 +144,7 @@ class EnvironmentForcer:
             cause = problem.__cause__
             if not isinstance(cause, botocore.exceptions.ClientError):
                 raise
-            # Lambda answered with an error, so it applied nothing.
+            # Lambda returned an error response, so it applied nothing.
             self.changed = changed_before
             if error_code(cause) == "InvalidParameterValueException":
                 # Most often the nonce pushes the variables over Lambda's 4 KB limit.
