@@ -8,6 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def counted(count: int, noun: str) -> str:
+    """Return `1 run` or `3 runs`: the count with its noun, plural unless it is 1."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 @dataclass
 class Streams:
     """Where a command writes. With `--json -` stdout carries only the report."""

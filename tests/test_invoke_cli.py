@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +72,7 @@ def test_bad_arn_exits_2(arn: str) -> None:
     (["--qualifier", "live"], "conflicts with the qualifier prod"),
     (["--event", "no/such/event.json"], "event file not found: no/such/event.json"),
     (["--json", "no/such/folder/report.json"], "does not exist; create it first"),
+    (["--region", "eu-west-1"], "--region eu-west-1 conflicts with the region us-east-1 in --arn"),
 ])
 def test_bad_options_exit_2(args: list[str], message: str) -> None:
     result = run_cli("invoke", "--arn", ARN.format(name="demo") + ":prod", *args,
@@ -135,18 +140,25 @@ def test_update_strategy_restores_environment(
         "--cold", "2", "--warm", "1", "--json", str(report_path),
     )
     after = configuration_of(moto_url, "restored")
-    assert result.returncode == 0, result.stderr
+    # moto runs no code and writes no log group, so no invoke has a REPORT: missing
+    # cold-start figures are the target's failure, with the report still written.
+    assert result.returncode == 3, result.stderr
+    assert "cannot report the cold starts of restored: none of 2 cold invokes has a REPORT" \
+        in result.stderr
     assert after["Environment"] == before["Environment"]
     assert after["Environment"]["Variables"] == variables
     assert after["KMSKeyArn"] == KMS_KEY_ARN
-    assert "restored the environment of restored" in result.stderr
+    assert "restoring the environment of restored…\nrestored the environment of restored" \
+        in result.stderr
     report = json.loads(report_path.read_text())
+    assert report["interrupted"] is False
     assert report["target"]["kind"] == "lambda"
     assert report["settings"]["strategy"] == "update"
     assert len(report["runs"]) == 2
     # moto runs no code, so there is no REPORT, and the report warns of it.
     assert report["runs"][0]["report_source"] == "none"
-    assert any("have no REPORT" in warning for warning in report["warnings"])
+    assert "2 invokes have no REPORT (neither in the log tail nor in CloudWatch Logs), " \
+        "so their durations are missing" in report["warnings"]
 
 
 def test_concurrent_strategy_changes_nothing(
@@ -162,7 +174,7 @@ def test_concurrent_strategy_changes_nothing(
         "--markdown", str(markdown_path),
     )
     after = configuration_of(moto_url, "untouched")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr
     # moto's server logs each request: no configuration write may appear.
     requests = [record.getMessage() for record in caplog.records]
     assert sum("/functions/untouched/invocations" in line for line in requests) == 3
@@ -275,3 +287,91 @@ def test_sigint_mid_run_restores_environment(
     partial = json.loads((tmp_path / "partial.json").read_text())
     assert 1 <= len(partial["runs"]) < 500
     assert any("the run stopped early" in warning for warning in partial["warnings"])
+
+
+class SlowUpdateLambda(http.server.BaseHTTPRequestHandler):
+    """A Lambda API on 127.0.0.1 whose configuration update never finishes while the
+    nonce variable is set, so that a forced cold start waits until it is interrupted."""
+
+    variables: dict[str, str] = {"TABLE_NAME": "orders"}
+    nonce_written = threading.Event()
+
+    def configuration(self, status: str) -> dict[str, Any]:
+        return {
+            "FunctionName": "orders", "FunctionArn": ARN.format(name="orders"),
+            "Version": "$LATEST", "MemorySize": 128, "Runtime": "python3.12",
+            "Environment": {"Variables": dict(self.variables)},
+            "LastUpdateStatus": status,
+        }
+
+    def send(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def status(self) -> str:
+        return "InProgress" if "COLDSTART_NONCE" in self.variables else "Successful"
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        path = urllib.parse.unquote(self.path)
+        if path.endswith("/configuration"):
+            self.send(200, self.configuration(self.status()))
+        elif path.startswith("/2015-03-31/functions/"):
+            self.send(200, {"Configuration": self.configuration(self.status())})
+        else:
+            self.send(404, {"Type": "User", "Message": "not modelled"})
+
+    def do_PUT(self) -> None:  # noqa: N802 - the name http.server calls
+        length = int(self.headers.get("Content-Length", "0"))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        type(self).variables = dict(body["Environment"]["Variables"])
+        self.send(200, self.configuration("InProgress"))
+        if "COLDSTART_NONCE" in self.variables:
+            self.nonce_written.set()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        del format, args
+
+
+@pytest.fixture
+def slow_update_url() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowUpdateLambda)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_sigint_before_first_run_writes_report(slow_update_url: str, tmp_path: Path) -> None:
+    report_path = tmp_path / "partial.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "coldstart", "invoke", "--arn", ARN.format(name="orders"),
+         "--endpoint-url", slow_update_url, "--cold", "2", "--warm", "0",
+         "--json", str(report_path)],
+        cwd=REPO, env=cli_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert SlowUpdateLambda.nonce_written.wait(60), "the run never wrote the nonce"
+        # The CLI now polls GetFunction in the waiter, which never succeeds.
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+    assert process.returncode == 130, stderr
+    assert SlowUpdateLambda.variables == {"TABLE_NAME": "orders"}
+    restoring = stderr.find("restoring the environment of orders…")
+    assert restoring >= 0, stderr
+    assert stderr.find("restored the environment of orders") > restoring, stderr
+    report = json.loads(report_path.read_text())
+    assert report["runs"] == []
+    assert report["interrupted"] is True
+    assert "the run stopped early: 0 of 2 cold starts done" in report["warnings"]

@@ -538,3 +538,78 @@ def test_tail_report_under_other_request_id(lambda_client: Any) -> None:
     assert result.report is not None
     assert result.report.request_id == "req-cold"
     assert result.report_source == "log tail"
+
+
+@pytest.fixture
+def logs_client() -> Any:
+    return boto3.client(
+        "logs", region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    )
+
+
+def invoke_without_report(
+    lambda_client: Any, logs_client: Any, request_id: str, log_error_code: str
+) -> Any:
+    """Invoke once with an empty log tail and a failing CloudWatch Logs search."""
+    with Stubber(lambda_client) as lambda_stubber, Stubber(logs_client) as logs_stubber:
+        lambda_stubber.add_response("invoke", invoke_response("", request_id))
+        logs_stubber.add_client_error(
+            "filter_log_events", service_error_code=log_error_code,
+            service_message="no", http_status_code=400,
+        )
+        return invoke_once(
+            lambda_client, FUNCTION_ARN, None, b"{}", logs_client, "/aws/lambda/demo"
+        )
+
+
+def test_missing_report_denied_search_exits_4(lambda_client: Any, logs_client: Any) -> None:
+    from coldstart.commands.invoke import missing_report_problem
+    from coldstart.errors import ExitCode
+
+    result = invoke_without_report(lambda_client, logs_client, "req-1", "AccessDeniedException")
+    assert result.report is None
+    assert result.log_search_failed is True
+    problem = missing_report_problem([(result, [])], "demo")
+    assert problem is not None
+    message, code = problem
+    assert code == ExitCode.ENVIRONMENT
+    assert message.startswith(
+        "cannot report the cold starts of demo: none of 1 cold invoke has a REPORT"
+    )
+    assert "grant logs:FilterLogEvents" in message
+
+
+def test_missing_report_no_log_group_exits_3(lambda_client: Any, logs_client: Any) -> None:
+    from coldstart.commands.invoke import missing_report_problem
+    from coldstart.errors import ExitCode
+
+    missing = invoke_without_report(
+        lambda_client, logs_client, "req-2", "ResourceNotFoundException"
+    )
+    assert missing.log_search_failed is False
+    with Stubber(lambda_client) as stubber:
+        stubber.add_response("invoke", invoke_response(COLD_LOG, "req-cold"))
+        found = invoke_once(lambda_client, FUNCTION_ARN, None, b"{}")
+    problem = missing_report_problem([(found, []), (missing, [])], "demo")
+    assert problem is not None
+    message, code = problem
+    assert code == ExitCode.TARGET_FAILED
+    assert message.startswith(
+        "the cold-start figures of demo are incomplete: 1 of 2 cold invokes has no REPORT"
+    )
+    assert missing_report_problem([(found, [])], "demo") is None
+
+
+def test_missing_report_warnings_are_singular(lambda_client: Any, logs_client: Any) -> None:
+    from coldstart.commands.invoke import build_runs, cold_start_warnings
+
+    missing = invoke_without_report(
+        lambda_client, logs_client, "req-3", "ResourceNotFoundException"
+    )
+    with Stubber(lambda_client) as stubber:
+        stubber.add_response("invoke", invoke_response(WARM_LOG, "req-warm"))
+        warm = invoke_once(lambda_client, FUNCTION_ARN, None, b"{}")
+    warnings = cold_start_warnings(build_runs([(missing, []), (warm, [])]), "update", 3)
+    assert warnings[0].startswith("only 0 of 3 forced invokes started cold")
+    assert warnings[1].startswith("1 invoke has no REPORT")

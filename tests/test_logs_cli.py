@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from coldstart.lambda_api.invoker import fetch_report_from_logs
-from tests.conftest import run_cli
+from tests.conftest import REPO, cli_environment, run_cli
 from tests.moto_server import client, moto_url  # noqa: F401
 
 LOGS = Path(__file__).parent / "data" / "logs"
@@ -94,6 +96,15 @@ def put_messages(url: str, group: str, messages: list[str]) -> None:
     )
 
 
+def test_function_region_conflict_exits_2() -> None:
+    result = run_cli(
+        "logs", "--function", "arn:aws:lambda:eu-west-1:123456789012:function:orders",
+        "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9",
+    )
+    assert result.returncode == 2, result.stderr
+    assert "--region us-east-1 conflicts with the region eu-west-1 in --function" in result.stderr
+
+
 def test_function_reads_cloudwatch(moto_url: str) -> None:  # noqa: F811
     lines = (LOGS / "text_cold_then_warm.log").read_text().splitlines()
     put_messages(moto_url, "/aws/lambda/from-cloudwatch", lines)
@@ -112,6 +123,9 @@ def test_function_without_log_group_exits_4(moto_url: str) -> None:  # noqa: F81
                      "--endpoint-url", moto_url)
     assert result.returncode == 4
     assert "FilterLogEvents on /aws/lambda/never-ran failed" in result.stderr
+    # logs has no --qualifier, so the advice may not mention one.
+    assert "qualifier" not in result.stderr
+    assert "check --function and --region" in result.stderr
 
 
 def test_cut_off_report_fetched_by_request_id(moto_url: str) -> None:  # noqa: F811
@@ -124,11 +138,12 @@ def test_cut_off_report_fetched_by_request_id(moto_url: str) -> None:  # noqa: F
         "REPORT RequestId: 00000000-0000-4000-8000-000000000000\tDuration: 1.00 ms\t"
         "Billed Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 60 MB\t",
     ])
-    parsed, note = fetch_report_from_logs(
+    search = fetch_report_from_logs(
         client("logs", moto_url), "/aws/lambda/chatty", request_id,
         int(time.time() * 1000), attempts=2, delay_s=0.1,
     )
-    assert note is None
+    parsed = search.parsed
+    assert search.note is None
     assert parsed is not None
     report = parsed.report_for(request_id)
     assert report is not None
@@ -136,20 +151,100 @@ def test_cut_off_report_fetched_by_request_id(moto_url: str) -> None:  # noqa: F
 
 
 def test_cut_off_report_missing_gives_note(moto_url: str) -> None:  # noqa: F811
-    parsed, note = fetch_report_from_logs(
+    search = fetch_report_from_logs(
         client("logs", moto_url), "/aws/lambda/no-such-group", "req-1",
         int(time.time() * 1000), attempts=2, delay_s=0.1,
     )
-    assert parsed is None
-    assert note is not None
-    assert note.startswith("FilterLogEvents on /aws/lambda/no-such-group failed")
+    assert search.parsed is None
+    assert search.note is not None
+    assert search.note.startswith("FilterLogEvents on /aws/lambda/no-such-group failed")
+    # A missing log group means the function wrote no log, not a failure of the caller.
+    assert search.failed is False
 
 
 def test_cut_off_report_not_yet_written(moto_url: str) -> None:  # noqa: F811
     put_messages(moto_url, "/aws/lambda/slow-logs", ["START RequestId: other Version: 1"])
-    parsed, note = fetch_report_from_logs(
+    search = fetch_report_from_logs(
         client("logs", moto_url), "/aws/lambda/slow-logs", "req-missing",
         int(time.time() * 1000), attempts=2, delay_s=0.1,
     )
-    assert parsed is None
-    assert note == "a REPORT was not in /aws/lambda/slow-logs within 0.1 s of its invoke"
+    assert search.parsed is None
+    assert search.note == "a REPORT was not in /aws/lambda/slow-logs within 0.1 s of its invoke"
+    assert search.failed is False
+
+
+def test_insights_csv_json_messages() -> None:
+    code, summary, stderr = logs_json(str(LOGS / "cloudwatch_insights_json.csv"))
+    assert code == 0, stderr
+    assert summary["formats"] == {"json": 3}
+    assert summary["reports"]["invocations"] == 2
+    assert summary["reports"]["cold_starts"] == 1
+    assert summary["init_reports"]["errors_by_type"] == {"Runtime.ImportModuleError": 1}
+
+
+def test_malformed_records_counted_and_named() -> None:
+    code, summary, stderr = logs_json(str(LOGS / "text_malformed.log"))
+    assert code == 0, stderr
+    assert summary["reports"]["invocations"] == 2
+    assert summary["malformed_records"] == 5
+    assert summary["reports"]["warm_duration_ms"]["min"] == 2.0
+    assert summary["reports"]["max_memory_used_mib"]["max"] == 60.0
+    assert "left out 5 malformed records" in stderr
+    assert "negative Duration 1" in stderr
+
+
+def test_terminal_counts_are_singular() -> None:
+    text = (
+        "REPORT RequestId: 1f2e\tDuration: 2.00 ms\tBilled Duration: 2 ms\t"
+        "Memory Size: 128 MB\tMax Memory Used: 41 MB\n"
+        "not a platform record\n"
+    )
+    result = run_cli("logs", "-", input_text=text)
+    assert result.returncode == 0, result.stderr
+    assert "1 invocation, 0 cold starts" in result.stdout
+    assert "1 record (1 text), 1 other line skipped" in result.stdout
+    assert "skipped 1 line with no platform record" in result.stderr
+
+
+MEASURE_RSS = (
+    "import resource, sys\n"
+    "from coldstart.cli import main\n"
+    "try:\n"
+    "    main()\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    "sys.stderr.write(f'\\nmaxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}')\n"
+)
+
+
+def max_rss_kib(path: Path) -> int:
+    """Run `coldstart logs PATH` and return the maximum RSS of that process in KiB (Linux)."""
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE_RSS, "logs", str(path)], cwd=REPO,
+        env=cli_environment(), capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return int(result.stderr.rsplit("maxrss ", 1)[1])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in KiB on Linux only")
+def test_large_log_is_streamed(tmp_path: Path) -> None:
+    small = tmp_path / "small.log"
+    small.write_text("")
+    report = (
+        "2026-12-04T10:00:00.000Z REPORT RequestId: 5d4c3b2a-1f0e-4d9c-8b7a-{:012d}\t"
+        "Duration: 2.00 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t"
+        "Max Memory Used: 41 MB\t\n"
+    )
+    large = tmp_path / "large.log"
+    with large.open("w") as stream:
+        for index in range(100_000):
+            stream.write(report.format(index))
+    no_newline = tmp_path / "binary.log"
+    no_newline.write_bytes(bytes(range(1, 256)).replace(b"\n", b"") * 80_000)
+
+    baseline = max_rss_kib(small)
+    # About 20 MB of text and 100,000 REPORT records, then 20 MB with no newline:
+    # only their durations and counters may stay in memory.
+    assert max_rss_kib(large) - baseline < 16 * 1024
+    assert max_rss_kib(no_newline) - baseline < 16 * 1024

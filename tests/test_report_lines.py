@@ -13,6 +13,7 @@ from coldstart.lambda_api.report_lines import (
     InitReport,
     InitStart,
     InvokeReport,
+    MalformedRecord,
     OtherPlatformRecord,
     RestoreReport,
     parse_line,
@@ -208,13 +209,56 @@ def test_unknown_platform_event_is_kept() -> None:
 def test_non_numeric_metrics_are_none() -> None:
     records = parse_line(
         '{"type": "platform.report", "record": {"requestId": "r", '
-        '"metrics": {"durationMs": "fast", "initDurationMs": true}}}'
+        '"metrics": {"durationMs": 3.5, "initDurationMs": true, "maxMemoryUsedMB": "a"}}}'
     )
     assert records is not None
     report = records[0]
     assert isinstance(report, InvokeReport)
-    assert report.duration_ms is None
+    assert report.duration_ms == 3.5
     assert report.init_ms is None
+    assert report.max_memory_used_mb is None
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ('{"type": "platform.report"}', "no valid Duration"),
+    ('{"type": "platform.report", "record": null}', "no valid Duration"),
+    ('{"type": "platform.report", "record": {"requestId": "r", "metrics": []}}',
+     "no valid Duration"),
+    ('{"type": "platform.report", "record": {"metrics": {"durationMs": "fast"}}}',
+     "no valid Duration"),
+    ("REPORT RequestId: x\tDuration: abc ms", "no valid Duration"),
+    ("REPORT RequestId: x\tDuration: -5 ms", "negative Duration"),
+    ("REPORT RequestId: x\tDuration: 5 ms\tMemory Size: 128 MB\tMax Memory Used: -5 MB",
+     "negative Max Memory Used"),
+    ("REPORT RequestId: x\tDuration: 5 ms\tMemory Size: 128 MB\tMax Memory Used: 999999 MB",
+     "Max Memory Used over Memory Size"),
+    ("REPORT RequestId: x\tDuration: 5 ms\tInit Duration: -1 ms", "negative Init Duration"),
+])
+def test_impossible_report_is_malformed(line: str, reason: str) -> None:
+    records = parse_line(line)
+    assert records is not None
+    assert isinstance(records[0], MalformedRecord)
+    assert records[0].reason == reason
+
+
+def test_malformed_reports_stay_out_of_summary() -> None:
+    summary = summarize_log(parse_file("text_malformed.log"), "corpus")
+    assert summary["reports"]["invocations"] == 2
+    assert summary["malformed_records"] == 5
+    assert summary["malformed_by_reason"]["no valid Duration"] == 2
+    assert summary["reports"]["warm_duration_ms"]["min"] == 2.0
+    assert summary["reports"]["max_memory_used_mib"]["max"] == 60.0
+
+
+def test_insights_csv_with_json_messages() -> None:
+    parsed = parse_file("cloudwatch_insights_json.csv")
+    reports = parsed.reports()
+    assert len(reports) == 2
+    assert reports[0].request_id == "c1a7e0b2-0001"
+    assert reports[0].init_ms == 333.0
+    assert reports[1].duration_ms == 4.5
+    assert reports[1].cold is False
+    assert parsed.init_reports()[0].status == "error"
 
 
 def test_summary_counts_every_record_kind() -> None:
@@ -253,9 +297,10 @@ def test_parser_never_raises(pieces: list[str]) -> None:
     parsed = parse_text(text)
     assert parsed.unknown_lines >= 0
     for record in parsed.records:
-        assert isinstance(
-            record, (InvokeReport, InitReport, InitStart, RestoreReport, OtherPlatformRecord)
-        )
+        assert isinstance(record, (
+            InvokeReport, InitReport, InitStart, RestoreReport, OtherPlatformRecord,
+            MalformedRecord,
+        ))
     summarize_log(parsed, "fuzz")
 
 
@@ -294,11 +339,17 @@ def test_logs_insights_csv() -> None:
 def test_non_finite_metrics_are_none() -> None:
     records = parse_line(
         '{"type": "platform.report", "record": {"requestId": "r", '
-        '"metrics": {"durationMs": NaN, "initDurationMs": Infinity, "billedDurationMs": 3}}}'
+        '"metrics": {"durationMs": 2, "initDurationMs": Infinity, "billedDurationMs": NaN}}}'
     )
     assert records is not None
     report = records[0]
     assert isinstance(report, InvokeReport)
-    assert report.duration_ms is None
+    assert report.duration_ms == 2
     assert report.init_ms is None
-    assert report.billed_ms == 3
+    assert report.billed_ms is None
+
+
+def test_non_finite_duration_is_malformed() -> None:
+    records = parse_line('{"type": "platform.report", "record": {"metrics": {"durationMs": NaN}}}')
+    assert records is not None
+    assert isinstance(records[0], MalformedRecord)

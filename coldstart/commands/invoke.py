@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from coldstart.commands.common import check_output_path, check_positive, load_event
-from coldstart.console import Streams
+from coldstart.console import Streams, counted
 from coldstart.errors import ColdstartError, ExitCode, UsageError
-from coldstart.lambda_api.arn import FunctionRef, parse_function_ref
+from coldstart.lambda_api.arn import FunctionRef, parse_function_ref, region_of
 from coldstart.lambda_api.aws import AwsSettings, aws_call, make_client, make_session
 from coldstart.lambda_api.forcing import (
     EnvironmentForcer,
@@ -76,14 +76,16 @@ def validate(request: InvokeRequest) -> FunctionRef:
         raise UsageError(
             f"invalid --strategy {request.strategy!r}: use one of {', '.join(STRATEGIES)}"
         )
-    return parse_function_ref(request.arn, request.qualifier)
+    ref = parse_function_ref(request.arn, request.qualifier)
+    region_of(ref, request.region, "--arn")
+    return ref
 
 
 def connect(request: InvokeRequest, ref: FunctionRef) -> Deployment:
     """Create the clients and read the function's configuration (GetFunctionConfiguration)."""
     payload = json.dumps(load_event(request.event)).encode("utf-8")
     settings = AwsSettings(
-        region=request.region or ref.region, profile=request.profile,
+        region=region_of(ref, request.region, "--arn"), profile=request.profile,
         endpoint_url=request.endpoint_url,
     )
     session = make_session(settings)
@@ -122,7 +124,7 @@ def run_update_strategy(
                 FunctionName=deployment.ref.function_name
             )
     forcer.save(unqualified)
-    with environment_restored(forcer):
+    with environment_restored(forcer, deployment.ref.name, streams.note):
         for _ in range(cold):
             forcer.force_cold_start()
             first = deployment.invoke()
@@ -134,10 +136,9 @@ def run_update_strategy(
             results.append((first, warm_results))
     if forcer.conflicts_retried:
         streams.note(
-            f"retried {forcer.conflicts_retried} configuration updates after "
+            f"retried {counted(forcer.conflicts_retried, 'configuration update')} after "
             "ResourceConflictException"
         )
-    streams.note(f"restored the environment of {deployment.ref.name}")
 
 
 def run_concurrent_strategy(
@@ -192,6 +193,10 @@ def collect_notes(results: Results) -> list[str]:
     return sorted(set(notes))
 
 
+def has_have(count: int) -> str:
+    return "has" if count == 1 else "have"
+
+
 def cold_start_warnings(runs: list[dict[str, Any]], strategy: str, cold: int) -> list[str]:
     observed = sum(1 for run in runs if run["cold"])
     missing = sum(1 for run in runs if run["report_source"] == "none")
@@ -203,15 +208,51 @@ def cold_start_warnings(runs: list[dict[str, Any]], strategy: str, cold: int) ->
             else "the forced invokes found warm environments"
         )
         warnings.append(
-            f"{observed} of {cold} invokes were cold starts (REPORT with Init Duration): "
-            f"{reason}"
+            f"only {observed} of {counted(cold, 'forced invoke')} started cold "
+            f"(REPORT with Init Duration): {reason}"
         )
     if missing:
         warnings.append(
-            f"{missing} invokes have no REPORT (neither in the log tail nor in "
-            "CloudWatch Logs), so their durations are missing"
+            f"{counted(missing, 'invoke')} {has_have(missing)} no REPORT (neither in the "
+            "log tail nor in CloudWatch Logs), so their durations are missing"
         )
     return warnings
+
+
+def missing_report_problem(results: Results, name: str) -> tuple[str, ExitCode] | None:
+    """Return the message and exit code when a cold invoke has no REPORT, else None.
+
+    Without its REPORT a cold start has no Init Duration and no Duration, so its figures
+    are missing data, not a success. The exit code is 4 when the CloudWatch Logs search
+    failed for these credentials or this network, and 3 when the function wrote no REPORT
+    where Lambda puts it (no log tail and none in its log group).
+    """
+    missing = [first for first, _ in results if first.report is None]
+    if not missing:
+        return None
+    if len(missing) == len(results):
+        problem = (
+            f"cannot report the cold starts of {name}: none of "
+            f"{counted(len(results), 'cold invoke')} has a REPORT"
+        )
+    else:
+        problem = (
+            f"the cold-start figures of {name} are incomplete: "
+            f"{len(missing)} of {counted(len(results), 'cold invoke')} "
+            f"{has_have(len(missing))} no REPORT"
+        )
+    if any(result.log_search_failed for result in missing):
+        return (
+            f"{problem}; FilterLogEvents failed (see the notes above): grant "
+            "logs:FilterLogEvents to these credentials or check the network",
+            ExitCode.ENVIRONMENT,
+        )
+    return (
+        f"{problem}, neither in the log tail nor in CloudWatch Logs; check that the "
+        "function writes its logs (its role needs logs:CreateLogStream and "
+        "logs:PutLogEvents, and LoggingConfig names the log group)",
+        ExitCode.TARGET_FAILED,
+    )
 
 
 def write_outputs(report: dict[str, Any], request: InvokeRequest, streams: Streams) -> None:
@@ -261,6 +302,7 @@ def build_report(
         warnings + run_warnings,
     )
     report["notes"] = notes + collect_notes(results)
+    report["interrupted"] = False
     return report
 
 
@@ -275,12 +317,14 @@ def run(request: InvokeRequest, streams: Streams) -> int:
     results: Results = []
     try:
         invoke_all(request, deployment, streams, results)
-    except (KeyboardInterrupt, ColdstartError):
-        if results:
-            # Keep the finished runs: write what was measured, then fail as before.
+    except (KeyboardInterrupt, ColdstartError) as error:
+        if request.json_path or request.markdown_path:
+            # Keep the finished runs, even none: write what was measured, then fail.
             report = build_report(request, deployment, results, warnings, notes)
+            report["interrupted"] = isinstance(error, KeyboardInterrupt)
             report["warnings"].append(
-                f"the run stopped early: {len(results)} of {request.cold} cold starts done"
+                f"the run stopped early: {len(results)} of "
+                f"{counted(request.cold, 'cold start')} done"
             )
             write_outputs(report, request, streams)
         raise
@@ -292,6 +336,11 @@ def run(request: InvokeRequest, streams: Streams) -> int:
     for note in report["notes"]:
         streams.note(f"note: {note}")
     write_outputs(report, request, streams)
+    missing = missing_report_problem(results, deployment.ref.name)
+    if missing is not None:
+        message, code = missing
+        streams.error_line(message)
+        return code
     if failed_runs(report):
         return ExitCode.TARGET_FAILED
     return ExitCode.OK

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
 import re
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from coldstart.console import Streams
+from coldstart.console import Streams, counted
 from coldstart.errors import ExitCode, UsageError
-from coldstart.lambda_api.log_summary import summarize_log
-from coldstart.lambda_api.report_lines import ParsedLog, parse_lines, parse_text
+from coldstart.lambda_api.log_summary import LogSummary
+from coldstart.lambda_api.report_lines import export_events
 
 SCHEMA = "coldstart.logs/1"
 SINCE_PATTERN = re.compile(r"(\d+)\s*([smhdw])")
 SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 # FilterLogEvents returns at most this many pages, each of up to 10,000 events or 1 MB.
 MAX_PAGES = 1000
+# A CloudWatch Logs event is at most 1 MB (256 KB before 2025), so a longer line is no
+# platform record and is skipped unread.
+MAX_LINE_CHARS = 1 << 20
 
 
 @dataclass
@@ -45,18 +51,57 @@ def parse_since(value: str) -> int:
     return int(match.group(1)) * SECONDS_PER_UNIT[match.group(2)]
 
 
-def read_source(source: str) -> ParsedLog:
-    """Parse a log file, or stdin for `-`, line by line."""
+def bounded_lines(stream: IO[str], skipped: list[int]) -> Iterator[str]:
+    """Yield the lines of a text stream, skipping lines over MAX_LINE_CHARS.
+
+    Memory stays bounded by MAX_LINE_CHARS however long a line is (a binary file may have
+    no newline at all). Each skipped line adds 1 to skipped[0].
+    """
+    while True:
+        line = stream.readline(MAX_LINE_CHARS)
+        if not line:
+            return
+        if len(line) < MAX_LINE_CHARS or line.endswith("\n"):
+            yield line
+            continue
+        while line and not line.endswith("\n"):
+            line = stream.readline(MAX_LINE_CHARS)
+        skipped[0] += 1
+
+
+def summarize_stream(stream: IO[str], source: str) -> LogSummary:
+    """Summarise a log read line by line, or a whole `filter-log-events` JSON document."""
+    summary = LogSummary(source)
+    skipped = [0]
+    lines = bounded_lines(stream, skipped)
+    first = next(lines, "")
+    if first.strip() == "{":
+        # `aws logs filter-log-events` prints one indented JSON document, which can only
+        # be read whole.
+        # NOTE: such a document is held in memory; line-based exports are streamed.
+        events = export_events(first + "".join(lines))
+        if events is not None:
+            summary.add_lines(events)
+        else:
+            summary.unknown_lines += 1
+    else:
+        summary.add_lines(itertools.chain([first], lines))
+    summary.unknown_lines += skipped[0]
+    return summary
+
+
+def read_source(source: str) -> LogSummary:
+    """Summarise a log file, or stdin for `-`, without holding its records."""
     if source == "-":
-        return parse_text(sys.stdin.read())
-    path = Path(source)
+        stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+        return summarize_stream(stream, source)
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with open(source, encoding="utf-8", errors="replace") as stream:
+            return summarize_stream(stream, source)
     except FileNotFoundError as error:
         raise UsageError(f"log file not found: {source} (give a file, or - for stdin)") from error
     except (IsADirectoryError, PermissionError, OSError) as error:
         raise UsageError(f"cannot read log file {source}: {error}") from error
-    return parse_text(text)
 
 
 def function_log_group(lambda_client: Any, ref: Any) -> str:
@@ -76,16 +121,16 @@ def function_log_group(lambda_client: Any, ref: Any) -> str:
     return log_group_of(configuration, ref.name)
 
 
-def read_cloudwatch(request: LogsRequest) -> tuple[ParsedLog, str]:
+def read_cloudwatch(request: LogsRequest) -> LogSummary:
     """Read the function's log group for the last `--since` with FilterLogEvents."""
-    from coldstart.lambda_api.arn import parse_function_ref
+    from coldstart.lambda_api.arn import parse_function_ref, region_of
     from coldstart.lambda_api.aws import AwsSettings, aws_call, make_client, make_session
 
     assert request.function is not None
     ref = parse_function_ref(request.function)
     seconds = parse_since(request.since)
     settings = AwsSettings(
-        region=request.region or ref.region, profile=request.profile,
+        region=region_of(ref, request.region, "--function"), profile=request.profile,
         endpoint_url=request.endpoint_url,
     )
     session = make_session(settings)
@@ -95,17 +140,17 @@ def read_cloudwatch(request: LogsRequest) -> tuple[ParsedLog, str]:
         "logGroupName": log_group,
         "startTime": int((time.time() - seconds) * 1000),
     }
-    messages: list[str] = []
+    summary = LogSummary(f"CloudWatch Logs {log_group}, last {request.since}")
     with aws_call("FilterLogEvents", log_group):
         for _ in range(MAX_PAGES):
             response = client.filter_log_events(**arguments)
             for event in response.get("events", []):
-                messages.extend(str(event.get("message", "")).splitlines())
+                summary.add_lines(str(event.get("message", "")).splitlines())
             token = response.get("nextToken")
             if not token:
                 break
             arguments["nextToken"] = token
-    return parse_lines(messages), f"CloudWatch Logs {log_group}, last {request.since}"
+    return summary
 
 
 def run(request: LogsRequest, streams: Streams) -> int:
@@ -114,15 +159,23 @@ def run(request: LogsRequest, streams: Streams) -> int:
     if request.function and request.source:
         raise UsageError("give a log FILE or --function NAME, not both")
     if request.function:
-        parsed, source = read_cloudwatch(request)
+        log = read_cloudwatch(request)
     elif request.source:
-        parsed, source = read_source(request.source), request.source
+        log = read_source(request.source)
     else:
         raise UsageError("missing log source: give a FILE, - for stdin, or --function NAME")
-    summary = {"schema": SCHEMA, **summarize_log(parsed, source)}
+    summary = {"schema": SCHEMA, **log.summary()}
     streams.print(render_log_summary(summary))
-    if parsed.unknown_lines:
-        streams.note(f"skipped {parsed.unknown_lines} lines that are not platform records")
+    if log.unknown_lines:
+        streams.note(f"skipped {counted(log.unknown_lines, 'line')} with no platform record")
+    if log.malformed_records:
+        reasons = ", ".join(
+            f"{reason} {count}" for reason, count in summary["malformed_by_reason"].items()
+        )
+        streams.warn(
+            f"left out {counted(log.malformed_records, 'malformed record')} whose values "
+            f"cannot be true ({reasons})"
+        )
     if request.json_path:
         text = json.dumps(summary, indent=2) + "\n"
         if request.json_path == "-":
@@ -132,6 +185,6 @@ def run(request: LogsRequest, streams: Streams) -> int:
 
             write_text_atomically(Path(request.json_path), text)
             streams.note(f"wrote {request.json_path}")
-    if not parsed.records:
-        streams.warn(f"no REPORT, INIT_REPORT or platform records found in {source}")
+    if not log.records:
+        streams.warn(f"no REPORT, INIT_REPORT or platform records found in {log.source}")
     return ExitCode.OK

@@ -97,3 +97,17 @@ def parse_function_ref(text: str, qualifier: str | None = None) -> FunctionRef:
         account=parts.get("account"),
         partition=parts.get("partition") or "aws",
     )
+
+
+def region_of(ref: FunctionRef, region: str | None, option: str) -> str | None:
+    """Return the region to call: `--region`, else the one in the ARN given as option.
+
+    Raises UsageError when both are given and differ, because a call to one region for a
+    function that lives in another fails or reaches another function of the same name.
+    """
+    if region and ref.region and region != ref.region:
+        raise UsageError(
+            f"--region {region} conflicts with the region {ref.region} in {option}: "
+            "give only one, or the same region in both"
+        )
+    return region or ref.region

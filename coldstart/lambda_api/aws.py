@@ -33,6 +33,8 @@ THROTTLING_CODES = {
     "TooManyRequestsException", "ThrottlingException", "Throttling",
     "RequestLimitExceeded", "EC2ThrottledException",
 }
+# CloudWatch Logs calls, made on a log group by `coldstart logs --function`.
+LOGS_CALLS = {"FilterLogEvents"}
 # The IAM action that allows each API call, where its name differs from the call's.
 IAM_ACTIONS = {
     "Invoke": "lambda:InvokeFunction",
@@ -129,6 +131,11 @@ def describe_aws_error(error: Exception, call: str, function: str) -> str:
                 f"{where} failed: access denied ({code}: {message}); grant "
                 f"{IAM_ACTIONS.get(call, 'lambda:' + call)} to these credentials or use "
                 "another --profile"
+            )
+        if code == "ResourceNotFoundException" and call in LOGS_CALLS:
+            return (
+                f"{where} failed: not found ({message}); check --function and --region "
+                "(a function that has never run has no log group yet)"
             )
         if code == "ResourceNotFoundException":
             return (

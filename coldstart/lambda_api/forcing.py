@@ -132,26 +132,27 @@ class EnvironmentForcer:
             raise RuntimeError("save() the configuration before forcing a cold start")
         nonce = uuid.uuid4().hex
         variables = {**self.saved.variables, NONCE_VARIABLE: nonce}
+        changed_before = self.changed
+        # A Ctrl-C or a network failure once the request is sent leaves unknown whether
+        # Lambda applied the update, so the environment counts as changed until Lambda
+        # rejects the request.
+        self.changed = True
         try:
             with aws_call("UpdateFunctionConfiguration", self.function_name):
                 response = self.update_environment(variables)
-        except EnvironmentProblem as problem:
+        except (EnvironmentProblem, UsageError) as problem:
             cause = problem.__cause__
             if not isinstance(cause, botocore.exceptions.ClientError):
-                # A network failure leaves unknown whether Lambda applied the update.
-                self.changed = True
-            elif error_code(cause) == "InvalidParameterValueException":
+                raise
+            # Lambda returned an error response, so it applied nothing.
+            self.changed = changed_before
+            if error_code(cause) == "InvalidParameterValueException":
                 # Most often the nonce pushes the variables over Lambda's 4 KB limit.
                 raise UsageError(
                     f"UpdateFunctionConfiguration on {self.function_name} rejected the "
                     f"nonce variable ({error_message(cause)}); use --strategy concurrent"
                 ) from cause
             raise
-        except BaseException:
-            # Ctrl-C or SIGTERM while the request was in flight: Lambda may have applied it.
-            self.changed = True
-            raise
-        self.changed = True
         self.wait_for_update(response)
         return nonce
 
@@ -233,12 +234,19 @@ def print_restore_failure(forcer: EnvironmentForcer, error: BaseException) -> No
     sys.stderr.flush()
 
 
-def restore_holding_signals(forcer: EnvironmentForcer) -> list[int]:
+def restore_holding_signals(
+    forcer: EnvironmentForcer, label: str, note: Callable[[str], None]
+) -> list[int]:
     """Restore with SIGINT and SIGTERM held; return the signals that arrived meanwhile.
 
-    Raises EnvironmentProblem, after printing the restore command, when the restore fails.
+    Notes "restoring" before the update and its waiter run, and "restored" after, so that
+    the wait after a Ctrl-C is explained. Raises EnvironmentProblem, after printing the
+    restore command, when the restore fails.
     """
     with deferred_signals() as arrived:
+        if not forcer.changed:
+            return arrived
+        note(f"restoring the environment of {label}…")
         try:
             forcer.restore()
         except Exception as error:  # noqa: BLE001 - any failure must print the fix
@@ -247,17 +255,27 @@ def restore_holding_signals(forcer: EnvironmentForcer) -> list[int]:
                 f"UpdateFunctionConfiguration on {forcer.function_name} failed while "
                 "restoring the environment; run the command printed above"
             ) from error
+        note(f"restored the environment of {label}")
     return arrived
 
 
+def ignore_note(message: str) -> None:
+    del message
+
+
 @contextmanager
-def environment_restored(forcer: EnvironmentForcer) -> Iterator[EnvironmentForcer]:
+def environment_restored(
+    forcer: EnvironmentForcer, label: str | None = None,
+    note: Callable[[str], None] = ignore_note,
+) -> Iterator[EnvironmentForcer]:
     """Restore the saved environment when the block ends, however it ends.
 
     SIGTERM is turned into KeyboardInterrupt inside the block so that it unwinds like
     Ctrl-C. While restoring, both signals are held so that a second Ctrl-C cannot cut
     the restore short. An interrupt that arrived meanwhile is raised after the restore.
+    note receives the restore's progress lines, naming the function as label.
     """
+    label = label or forcer.function_name
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous_term = (
         signal.signal(signal.SIGTERM, raise_keyboard_interrupt) if in_main_thread else None
@@ -267,11 +285,11 @@ def environment_restored(forcer: EnvironmentForcer) -> Iterator[EnvironmentForce
     except BaseException:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous_term)
-        restore_holding_signals(forcer)
+        restore_holding_signals(forcer, label, note)
         raise
     if in_main_thread:
         signal.signal(signal.SIGTERM, previous_term)
-    arrived = restore_holding_signals(forcer)
+    arrived = restore_holding_signals(forcer, label, note)
     if arrived:
         raise KeyboardInterrupt(signal.Signals(arrived[0]).name)
 

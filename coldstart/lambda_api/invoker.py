@@ -16,7 +16,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from coldstart.lambda_api.aws import aws_call, short_error
+from coldstart.lambda_api.aws import aws_call, error_code, short_error
 from coldstart.lambda_api.report_lines import InitReport, InvokeReport, ParsedLog, parse_text
 
 # CloudWatch Logs usually receives the REPORT within seconds after the invoke returns.
@@ -39,6 +39,9 @@ class InvokeResult:
     report_source: str = "log tail"
     wall_ms: float = 0.0
     notes: list[str] = field(default_factory=list)
+    # True when the CloudWatch Logs search for a missing REPORT failed for a reason of
+    # these credentials or this network (access denied, throttling, no connection).
+    log_search_failed: bool = False
 
     @property
     def failed(self) -> bool:
@@ -72,10 +75,21 @@ def log_group_of(configuration: dict[str, Any], name: str) -> str:
     return logging_config.get("LogGroup") or f"/aws/lambda/{name}"
 
 
+@dataclass
+class LogSearch:
+    """The outcome of a CloudWatch Logs search for one request's records."""
+
+    parsed: ParsedLog | None
+    note: str | None = None
+    # True when the call itself failed for a reason of the caller's credentials or
+    # network. A missing log group is not such a failure: the function wrote no log.
+    failed: bool = False
+
+
 def fetch_report_from_logs(
     logs_client: Any, log_group: str, request_id: str, started_ms: int,
     attempts: int = LOG_FETCH_ATTEMPTS, delay_s: float = LOG_FETCH_DELAY_S,
-) -> tuple[ParsedLog | None, str | None]:
+) -> LogSearch:
     """Search CloudWatch Logs for the records of one request id.
 
     Returns the parsed records (None when none arrived) and a note when the search failed.
@@ -89,16 +103,23 @@ def fetch_report_from_logs(
                 startTime=max(0, started_ms - LOG_SEARCH_MARGIN_MS),
             )
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-            return None, f"FilterLogEvents on {log_group} failed ({short_error(error)})"
+            missing_group = (
+                isinstance(error, botocore.exceptions.ClientError)
+                and error_code(error) == "ResourceNotFoundException"
+            )
+            return LogSearch(
+                None, f"FilterLogEvents on {log_group} failed ({short_error(error)})",
+                failed=not missing_group,
+            )
         text = "\n".join(event.get("message", "") for event in response.get("events", []))
         parsed = parse_text(text)
         if parsed.report_for(request_id) is not None:
-            return parsed, None
+            return LogSearch(parsed)
         if attempt + 1 < attempts:
             time.sleep(delay_s)
     waited_s = delay_s * (attempts - 1)
     # The request id is left out so that the notes of many invokes collapse into one.
-    return None, f"a REPORT was not in {log_group} within {waited_s:g} s of its invoke"
+    return LogSearch(None, f"a REPORT was not in {log_group} within {waited_s:g} s of its invoke")
 
 
 def report_in_tail(parsed: ParsedLog, request_id: str | None) -> InvokeReport | None:
@@ -147,13 +168,14 @@ def invoke_once(
     )
 
     if result.report is None and request_id and logs_client is not None and log_group:
-        fetched, note = fetch_report_from_logs(logs_client, log_group, request_id, started_ms)
-        if fetched is not None:
-            result.report = fetched.report_for(request_id)
-            result.init_reports = result.init_reports or fetched.init_reports()
+        search = fetch_report_from_logs(logs_client, log_group, request_id, started_ms)
+        if search.parsed is not None:
+            result.report = search.parsed.report_for(request_id)
+            result.init_reports = result.init_reports or search.parsed.init_reports()
             result.report_source = "CloudWatch Logs"
-        if note:
-            result.notes.append(note)
+        if search.note:
+            result.notes.append(search.note)
+        result.log_search_failed = search.failed
     if result.report is None:
         result.report_source = "none"
     return result

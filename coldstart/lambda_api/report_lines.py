@@ -18,11 +18,14 @@ and the JSON format, one object per line, such as
 CloudWatch exports put a timestamp and a log stream name before each message, Logs
 Insights CSV downloads a timestamp column, and JSON exports wrap each message as
 `{"timestamp": .., "message": ".."}`. All of these are accepted.
+A REPORT without a valid Duration, or with a negative value or more memory used than
+the memory size, is kept as a MalformedRecord so that it never enters the statistics.
 Other lines are skipped and counted, and no input raises an exception.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import re
@@ -100,7 +103,18 @@ class OtherPlatformRecord:
     log_format: str = "text"
 
 
-Record = InvokeReport | InitReport | InitStart | RestoreReport | OtherPlatformRecord
+@dataclass
+class MalformedRecord:
+    """A REPORT or platform.report record whose values cannot be true, with the reason."""
+
+    kind: str
+    reason: str
+    log_format: str = "text"
+
+
+Record = (
+    InvokeReport | InitReport | InitStart | RestoreReport | OtherPlatformRecord | MalformedRecord
+)
 
 
 @dataclass
@@ -109,6 +123,9 @@ class ParsedLog:
 
     records: list[Record] = field(default_factory=list)
     unknown_lines: int = 0
+
+    def malformed(self) -> list[MalformedRecord]:
+        return [record for record in self.records if isinstance(record, MalformedRecord)]
 
     def reports(self) -> list[InvokeReport]:
         return [record for record in self.records if isinstance(record, InvokeReport)]
@@ -172,12 +189,38 @@ def lowercase_or(value: str | None, default: str) -> str:
     return value.strip().lower() if value and value.strip() else default
 
 
+def report_problem(report: InvokeReport) -> str | None:
+    """Return why a REPORT's values cannot be true, or None when they can."""
+    if report.duration_ms is None:
+        return "no valid Duration"
+    values = {
+        "Duration": report.duration_ms, "Billed Duration": report.billed_ms,
+        "Memory Size": report.memory_size_mb, "Max Memory Used": report.max_memory_used_mb,
+        "Init Duration": report.init_ms, "Restore Duration": report.restore_ms,
+        "Billed Restore Duration": report.billed_restore_ms,
+    }
+    for name, value in values.items():
+        if value is not None and value < 0:
+            return f"negative {name}"
+    used, size = report.max_memory_used_mb, report.memory_size_mb
+    if used is not None and size is not None and used > size:
+        return "Max Memory Used over Memory Size"
+    return None
+
+
+def checked_report(report: InvokeReport, kind: str) -> InvokeReport | MalformedRecord:
+    problem = report_problem(report)
+    if problem is None:
+        return report
+    return MalformedRecord(kind=kind, reason=problem, log_format=report.log_format)
+
+
 def parse_text_record(marker: str, body: str) -> Record | None:
     fields = text_fields(body)
     if marker == "REPORT":
         if "RequestId" not in fields:
             return None
-        return InvokeReport(
+        return checked_report(InvokeReport(
             request_id=fields["RequestId"].split()[0] if fields["RequestId"] else None,
             duration_ms=number(fields.get("Duration")),
             billed_ms=number(fields.get("Billed Duration")),
@@ -189,7 +232,7 @@ def parse_text_record(marker: str, body: str) -> Record | None:
             status=lowercase_or(fields.get("Status"), "success"),
             error_type=fields.get("Error Type") or None,
             trace_id=fields.get("TraceId") or None,
-        )
+        ), "REPORT")
     if marker == "INIT_REPORT":
         return InitReport(
             init_ms=number(fields.get("Init Duration")),
@@ -235,7 +278,7 @@ def parse_platform_event(event_type: str, record: Any) -> Record | None:
     status = (json_text(record, "status") or "success").lower()
     if event_type == "platform.report":
         tracing = record.get("tracing")
-        return InvokeReport(
+        return checked_report(InvokeReport(
             request_id=json_text(record, "requestId"),
             duration_ms=json_number(metrics, "durationMs"),
             billed_ms=json_number(metrics, "billedDurationMs"),
@@ -248,7 +291,7 @@ def parse_platform_event(event_type: str, record: Any) -> Record | None:
             error_type=json_text(record, "errorType"),
             trace_id=json_text(tracing, "value"),
             log_format="json",
-        )
+        ), "platform.report")
     if event_type == "platform.initReport":
         return InitReport(
             init_ms=json_number(metrics, "durationMs"),
@@ -296,15 +339,39 @@ def parse_json_object(document: Any) -> list[Record] | None:
     return None
 
 
+def load_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def csv_json_fields(line: str) -> Iterator[Any]:
+    """Yield the JSON objects in the columns of a CSV row, such as a Logs Insights export.
+
+    CSV doubles each quote inside a quoted column, so the JSON message
+    `{"type": ...}` is written as `"{""type"": ...}"` and only reads as JSON once unquoted.
+    """
+    try:
+        columns = next(csv.reader([line]))
+    except (csv.Error, StopIteration):
+        return
+    for column in columns:
+        if column.lstrip().startswith("{"):
+            yield load_json(column.strip())
+
+
 def parse_json_line(line: str) -> list[Record] | None:
     start = line.find("{")
     if start < 0:
         return None
-    try:
-        document = json.loads(line[start:])
-    except (ValueError, RecursionError):
-        return None
-    return parse_json_object(document)
+    records = parse_json_object(load_json(line[start:]))
+    if records is None and '""' in line:
+        for document in csv_json_fields(line):
+            records = parse_json_object(document)
+            if records is not None:
+                break
+    return records
 
 
 def parse_text_line(line: str) -> Record | None:
@@ -312,16 +379,6 @@ def parse_text_line(line: str) -> Record | None:
     if match is None:
         return None
     return parse_text_record(match.group(1), line[match.end():])
-
-
-def attach_trace(records: list[Record], line: str) -> bool:
-    """Attach an XRAY line's trace id to the REPORT just before it; False if there is none."""
-    if not records or not isinstance(records[-1], InvokeReport):
-        return False
-    trace_id = text_fields(line).get("TraceId")
-    if trace_id and records[-1].trace_id is None:
-        records[-1].trace_id = trace_id
-    return True
 
 
 def parse_line(line: str) -> list[Record] | None:
@@ -337,21 +394,45 @@ def parse_line(line: str) -> list[Record] | None:
     return [record] if record is not None else None
 
 
-def parse_lines(lines: Iterable[str]) -> ParsedLog:
-    """Parse log lines into records; blank lines are ignored, other lines counted."""
-    parsed = ParsedLog()
+def attach_trace(previous: Record | None, line: str) -> bool:
+    """Attach an XRAY line's trace id to the REPORT just before it; False if there is none."""
+    if not isinstance(previous, InvokeReport):
+        return False
+    trace_id = text_fields(line).get("TraceId")
+    if trace_id and previous.trace_id is None:
+        previous.trace_id = trace_id
+    return True
+
+
+def iter_records(lines: Iterable[str]) -> Iterator[Record | None]:
+    """Yield the records of each line, or None for a line that is no platform record.
+
+    Blank lines yield nothing. An XRAY line completes the REPORT yielded just before it,
+    which the caller may still hold, and yields nothing itself.
+    """
+    previous: Record | None = None
     for line in lines:
         if not line.strip():
             continue
         records = parse_line(line)
         if records is None:
-            parsed.unknown_lines += 1
+            yield None
             continue
         for record in records:
             if isinstance(record, OtherPlatformRecord) and record.kind == "xray":
-                if not attach_trace(parsed.records, line):
-                    parsed.records.append(record)
-                continue
+                if attach_trace(previous, line):
+                    continue
+            previous = record
+            yield record
+
+
+def parse_lines(lines: Iterable[str]) -> ParsedLog:
+    """Parse log lines into records; blank lines are ignored, other lines counted."""
+    parsed = ParsedLog()
+    for record in iter_records(lines):
+        if record is None:
+            parsed.unknown_lines += 1
+        else:
             parsed.records.append(record)
     return parsed
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from coldstart.render.lambda_terminal import LAMBDA_ROWS, STATS_COLUMNS, counted, format_usd
+from coldstart.console import counted
+from coldstart.render.lambda_terminal import LAMBDA_ROWS, STATS_COLUMNS, format_usd
 from coldstart.render.terminal import format_value
 
 

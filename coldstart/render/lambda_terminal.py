@@ -8,6 +8,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from coldstart.console import counted
 from coldstart.render.terminal import error_panel, format_value
 
 # (summary key, row name, unit); the names are the REPORT fields they come from.
@@ -22,11 +23,6 @@ LAMBDA_ROWS = (
     ("max_memory_used_mib", "max memory used, cold", "MiB"),
 )
 STATS_COLUMNS = ("median", "p95", "min", "max", "mean", "stdev")
-
-
-def counted(count: int, noun: str) -> str:
-    """Return `1 run` or `3 runs`."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def summary_table(report: dict[str, Any]) -> Table | None:

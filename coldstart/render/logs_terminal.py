@@ -8,7 +8,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from coldstart.render.lambda_terminal import counted
+from coldstart.console import counted
 from coldstart.render.terminal import format_value
 
 STATS_COLUMNS = ("n", "median", "p95", "min", "max", "mean")
@@ -52,7 +52,7 @@ def render_log_summary(summary: dict[str, Any]) -> Group:
     rate_text = f"{rate:.1%}" if rate is not None else "-"
     parts: list[Any] = [
         Text(
-            f"{summary['source']}: {reports['invocations']} invocations, "
+            f"{summary['source']}: {counted(reports['invocations'], 'invocation')}, "
             f"{counted(reports['cold_starts'], 'cold start')} (cold-start rate {rate_text})",
             style="bold",
         )
@@ -69,14 +69,21 @@ def render_log_summary(summary: dict[str, Any]) -> Group:
     parts.append(counts_line("invoke errors by type", reports["invoke_errors"]))
     parts.append(counts_line("INIT_REPORT by phase", init_reports["by_phase"]))
     if summary["restore_reports"]["count"]:
-        parts.append(Text(f"RESTORE_REPORT records: {summary['restore_reports']['count']}"))
+        parts.append(Text(
+            f"RESTORE_REPORT: {counted(summary['restore_reports']['count'], 'record')}"
+        ))
     if summary["init_starts"]["count"]:
         parts.append(counts_line("runtime versions (INIT_START)",
                                  summary["init_starts"]["runtime_versions"]))
     parts.append(Text(
-        f"{summary['records']} records ({counts_text(summary['formats'])}), "
-        f"{summary['unknown_lines']} other lines skipped"
+        f"{counted(summary['records'], 'record')} ({counts_text(summary['formats'])}), "
+        f"{counted(summary['unknown_lines'], 'other line')} skipped"
     ))
+    if summary["malformed_records"]:
+        parts.append(counts_line(
+            f"{counted(summary['malformed_records'], 'malformed record')} left out",
+            summary["malformed_by_reason"],
+        ))
     return Group(*parts)
 
 
