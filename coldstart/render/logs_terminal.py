@@ -52,7 +52,7 @@ def render_log_summary(summary: dict[str, Any]) -> Group:
     rate_text = f"{rate:.1%}" if rate is not None else "-"
     parts: list[Any] = [
         Text(
-            f"{summary['source']}: {reports['invocations']} invocations, "
+            f"{summary['source']}: {counted(reports['invocations'], 'invocation')}, "
             f"{counted(reports['cold_starts'], 'cold start')} (cold-start rate {rate_text})",
             style="bold",
         )
