@@ -3,9 +3,11 @@
 The worker sends fd 2 to a file of its own while it imports the handler, and to another
 while it runs the first invoke (see worker_probe.py), while the handler's sys.stderr
 writes elsewhere. Only a direct write to fd 2 can still reach this parser, so every line
-is checked against the modules the worker saw imported in that phase: a second line for
-one module is dropped, and so is a line for a module that was not imported there, unless
-it fits in the phase's measured time (a failed import, such as `try: import ujson`).
+is checked against the modules the worker saw imported in that phase and against the
+phase's measured time: a line longer than its phase is dropped, and so is a line for a
+module that was loaded but not in that phase. A module that is not loaded at all may be
+a failed import (`try: import ujson`), so its line is kept when it fits in the phase. One
+module can have two real lines (a package whose import replaces its sys.modules entry).
 """
 
 from __future__ import annotations
@@ -200,7 +202,6 @@ class Validation:
     allowed: set[str] | None
     loaded: set[str]
     limit_us: float
-    seen: set[str] = field(default_factory=set)
     dropped: list[str] = field(default_factory=list)
 
 
@@ -209,17 +210,14 @@ def keep_real(nodes: list[ImportNode], check: Validation) -> list[ImportNode]:
     kept: list[ImportNode] = []
     for node in nodes:
         node.children = keep_real(node.children, check)
-        imported = check.allowed is None or node.module in check.allowed
         if node.cached:
             real = node.module in check.loaded
-        elif imported:
-            real = node.module not in check.seen
+        elif check.allowed is None or node.module in check.allowed:
+            real = node.cumulative_us <= check.limit_us
         else:
             # A failed import leaves no module behind but takes no longer than its phase.
             real = node.module not in check.loaded and node.cumulative_us <= check.limit_us
         if real:
-            if not node.cached and imported:
-                check.seen.add(node.module)
             kept.append(node)
         else:
             check.dropped.append(node.module)
