@@ -6,6 +6,7 @@ from a saved report. Thresholds are judgement calls, stated where they are set.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -80,7 +81,7 @@ def cap_costs(report: dict[str, Any], findings: list[dict[str, Any]]) -> None:
         key = item.pop("phase_key", None) or PHASE_OF_KIND.get(item["kind"])
         limit = clean_median(report, key) if key else None
         if item["cost_ms"] is not None and limit is not None and item["cost_ms"] > limit:
-            item["cost_ms"] = round(limit, 3)
+            item["cost_ms"] = math.floor(limit * 1000) / 1000
 
 
 def walk_tree(nodes: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
