@@ -186,7 +186,9 @@ def locations_for(variant: Variant, probe_message: dict[str, Any]) -> Locations:
 
 def run_importtime(runner: Instrumented, track_calls: bool) -> None:
     prefix = runner.work_dir / "importtime"
-    worker_args = ["--stderr-to", str(prefix), "--describe-modules"]
+    # The collector is off in this run: a collection would be charged to whichever import
+    # it interrupted, and a lazy-import finding must not be a GC pause in disguise.
+    worker_args = ["--stderr-to", str(prefix), "--describe-modules", "--gc-off"]
     if track_calls:
         worker_args.append("--track-calls")
     run, message = runner.launch(

@@ -46,6 +46,11 @@ def py_spy_prefix(py_spy: str, rate_hz: int, output: Path) -> list[str]:
     ]
 
 
+VERSION_MARKERS = ("python version", "unsupported", "unknown version")
+# py-spy's errors that no retry can cure: not permitted, or not a Python it can read (a
+# wrapper script between py-spy and the interpreter: "Failed to find python version").
+ENVIRONMENT_MARKERS = ("permission denied", "operation not permitted", "ptrace",
+                       "find python", *VERSION_MARKERS)
 # py-spy's errors when the process it launched exited before it could attach: a race with a
 # short handler, not a problem of the environment.
 EXITED_MARKERS = ("check that the process is running", "no such process",
@@ -53,7 +58,11 @@ EXITED_MARKERS = ("check that the process is running", "no such process",
 
 
 def py_spy_lost_the_race(stderr_lines: list[str]) -> bool:
+    """True when py-spy failed only because the worker had exited; a permission or
+    version problem comes first."""
     lowered = "\n".join(stderr_lines).lower()
+    if any(marker in lowered for marker in ENVIRONMENT_MARKERS):
+        return False
     return any(marker in lowered for marker in EXITED_MARKERS)
 
 
@@ -61,15 +70,13 @@ def py_spy_failure_reason(stderr_lines: list[str], python_version: str | None) -
     """Turn py-spy's error output into one line with the reason and the fix."""
     text = "\n".join(line for line in stderr_lines if line.strip())
     lowered = text.lower()
-    if "permission denied" in lowered or "operation not permitted" in lowered \
-            or "ptrace" in lowered:
+    if any(marker in lowered for marker in ENVIRONMENT_MARKERS[:3]):
         return (
             "py-spy is not permitted to read the worker's memory (ptrace is restricted): "
             "run the container with --cap-add SYS_PTRACE, or set kernel.yama.ptrace_scope "
             "to 1 or lower (sysctl -w kernel.yama.ptrace_scope=1)"
         )
-    if any(marker in lowered for marker in ("python version", "find python", "unsupported",
-                                            "unknown version")):
+    if any(marker in lowered for marker in VERSION_MARKERS):
         return (
             f"py-spy cannot read this interpreter (Python {python_version or '?'}): "
             "upgrade py-spy (pip install -U py-spy) or use --sampler pyinstrument"

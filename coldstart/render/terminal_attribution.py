@@ -288,7 +288,7 @@ def allocation_section(allocations: dict[str, Any]) -> list[Any]:
     for copy in allocations.get("copies", []):
         parts.append(Text(
             f"Copies: {copy['kind']} x{copy['calls']} in the {copy['phase'].replace('_', ' ')}, "
-            f"up to {copy['bytes'] / 1024:.0f} KiB, {copy['ms']:.1f} ms"
+            f"up to {copy['bytes'] / 1024:.0f} KiB, {copy['ms']:.1f} ms under tracemalloc"
         ))
     return parts
 
