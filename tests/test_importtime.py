@@ -150,3 +150,18 @@ def test_closed_stderr_is_noted() -> None:
                                      Locations("/task", "/usr/lib/python3.11"), "app", 3.0,
                                      probe, 1.0)
     assert notes[0].startswith("the handler closed or replaced fd 2 during the init")
+
+
+def test_tree_longer_than_import_is_noted() -> None:
+    from coldstart.attribution.importtime import build_imports_section
+
+    text = ("import time:      8000 |       8000 | json\n"
+            "import time:      8000 |       8000 | decimal\n")
+    probe = {"imported_at_init": ["app", "json", "decimal"], "imported_in_invoke": []}
+    files = {name: f"/usr/lib/python3.11/{name}.py" for name in ("json", "decimal")}
+    section, notes = build_imports_section(
+        text, "", {"app": "/task/app.py", **files}, None,
+        Locations("/task", "/usr/lib/python3.11"), "app", 10.0, probe, 1.0)
+    assert notes == ["the init import tree adds up to 16.0 ms, more than the 10.0 ms the "
+                     "import took: its figures are not trustworthy"]
+    assert section["complete"] is False
