@@ -259,8 +259,9 @@ def run_py_spy(runner: Instrumented, rate_hz: int,
                 continue
             if py_spy_lost_the_race(run["stderr_lines"]):
                 return SamplerOutcome(
-                    "no CPU samples: the worker exited before py-spy could attach to it "
-                    "(twice); the handler is shorter than py-spy's start", False)
+                    "py-spy got no samples: the worker exited before py-spy could attach "
+                    "to it, twice, because the handler is shorter than py-spy's start",
+                    False)
             return SamplerOutcome(
                 py_spy_failure_reason(run["stderr_lines"], python_version), True)
         runner.result.sections["hotspots"] = build_hotspots_section(
