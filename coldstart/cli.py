@@ -141,11 +141,11 @@ def profile(
         help="CPU sampler for the hot-spot run: py-spy, pyinstrument or none "
              "(default: py-spy where it can trace, else pyinstrument).",
     )] = "auto",
-    alloc_frames: Annotated[int, typer.Option(
+    alloc_frames: Annotated[int | None, typer.Option(
         "--alloc-frames",
         help="Frames kept per allocation in the tracemalloc run; each extra frame slows "
-             "that run down (1 is about 5x a clean init, 4 about 13x).",
-    )] = 1,
+             "that run down (1 is about 5x a clean init, 4 about 13x; default: 1).",
+    )] = None,
     py_spy_rate: Annotated[int | None, typer.Option(
         "--py-spy-rate",
         help="Samples per second for py-spy (default: 250; higher slows the sampled run).",
@@ -153,7 +153,8 @@ def profile(
     min_ms: Annotated[float | None, typer.Option(
         "--min-ms",
         help="Collapse import and CPU tree entries below this many milliseconds in the "
-             "terminal (default: 1.5% of the tree's total, at least 0.5 ms).",
+             "terminal (default: 1.5% of the tree's total, at least 0.5 ms). Each tree "
+             "shows at most 40 entries, the largest first; the JSON report has them all.",
     )] = None,
 ) -> None:
     """Measure cold starts of a local handler in fresh interpreter processes."""

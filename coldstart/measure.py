@@ -139,7 +139,7 @@ def attribution_runs(
     streams: Streams, work_dir: Path,
 ) -> None:
     """Add the attribution sections to each report (in place)."""
-    from coldstart.attribution.runner import attribute_variant
+    from coldstart.attribution.runner import AttributionResult, attribute_variant
 
     total = settings.run_count() * len(variants)
     with run_progress(streams, total, "attribution runs") as advance:
@@ -147,19 +147,28 @@ def attribution_runs(
             init = report["summary"].get("init_ms")
             if not init:
                 report["attribution"] = {
-                    "runs": [], "notes": ["no attribution runs: every timing run failed"],
+                    "runs": [], "notes": ["no attribution runs: no timing run finished init"],
                     "sampler_error": None, "wall_ms": 0.0,
                 }
                 continue
             started = time.perf_counter()
-            result = attribute_variant(
-                variant, settings, work_dir, init["median"],
-                report["environment"].get("python_version"), on_run=advance,
-            )
-            report.update(result.sections)
-            report["attribution"] = {
-                "runs": result.runs,
-                "notes": result.notes,
-                "sampler_error": result.sampler_error,
-                "wall_ms": round((time.perf_counter() - started) * 1000, 3),
-            }
+            result = AttributionResult()
+            try:
+                attribute_variant(
+                    variant, settings, work_dir, init["median"],
+                    report["environment"].get("python_version"), on_run=advance,
+                    result=result,
+                )
+            finally:
+                # On Ctrl-C the runs that finished keep their sections.
+                add_attribution(report, result, started)
+
+
+def add_attribution(report: dict[str, Any], result: Any, started: float) -> None:
+    report.update(result.sections)
+    report["attribution"] = {
+        "runs": result.runs,
+        "notes": result.notes,
+        "sampler_error": result.sampler_error,
+        "wall_ms": round((time.perf_counter() - started) * 1000, 3),
+    }

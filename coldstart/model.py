@@ -66,9 +66,12 @@ def run_values(runs: list[dict[str, Any]], key: str) -> list[float]:
 
 
 def summarize_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Summarise each phase over the successful runs."""
-    ok_runs = [run for run in runs if run["status"] == "ok"]
-    return {key: summarize(run_values(ok_runs, key)) for key in SUMMARY_PHASES}
+    """Summarise each phase over every run that measured it.
+
+    A run that failed in an invoke still measured its init, as Lambda still reports the
+    Init Duration of an invoke that raised; the failed invoke's own time is its Duration.
+    """
+    return {key: summarize(run_values(runs, key)) for key in SUMMARY_PHASES}
 
 
 def summary_warnings(summary: dict[str, Any], memory_mb: int) -> list[str]:
@@ -97,26 +100,37 @@ def common_error(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def gc_section(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Median collections and pause over the successful runs."""
-    measured = [run["gc"] for run in runs if run["status"] == "ok" and run.get("gc")]
+    """Collections and pause of the median run by pause time, and the longest pause of any
+    run with its phase; every run that reported its GC figures counts."""
+    measured = [run["gc"] for run in runs if run.get("gc")]
     if not measured:
         return None
     middle = sorted(measured, key=lambda gc: gc["pause_ms"])[len(measured) // 2]
+    longest_ms, longest_phase = 0.0, None
+    for gc in measured:
+        for phase, figures in (gc.get("by_phase") or {}).items():
+            if figures.get("max_pause_ms", 0.0) > longest_ms:
+                longest_ms, longest_phase = figures["max_pause_ms"], phase
     return {
         "collections": middle["collections"],
         "pause_ms": middle["pause_ms"],
         "max_pause_ms": middle["max_pause_ms"],
         "by_phase": middle["by_phase"],
         "source": "timing runs (median run by pause time)",
+        "runs": len(measured),
+        "longest_pause_ms": longest_ms,
+        "longest_pause_phase": longest_phase,
     }
 
 
 def modules_section(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Move the module names out of each run: they are the same in every successful run."""
+    """Move the module names out of each run: they are the same in every run whose init
+    succeeded."""
     names = None
     for run in runs:
         run_names = run.pop("module_names_at_init", None)
-        if names is None and run["status"] == "ok" and run_names is not None:
+        init_ok = run["error"] is None or run["error"].get("phase") != "init"
+        if names is None and init_ok and run_names is not None:
             names = run_names
     if names is None:
         return None

@@ -95,6 +95,8 @@ def resolve_target(text: str, handler: str | None = None, root: str | None = Non
     """
     if not text:
         raise UsageError("empty TARGET: give a file such as app.py or a handler string")
+    if Path(text).is_dir():
+        raise UsageError(f"TARGET {text} is a folder: give a .py file or a handler string")
     file_part, _, function = text.partition(":") if ":" in text else (text, "", "")
     if handler and function:
         raise UsageError(f"TARGET {text!r} already names a function: drop --handler {handler}")
@@ -123,6 +125,8 @@ def check_handler_string(text: str) -> None:
 
 
 def resolve_file_target(path: Path, function: str | None, root: str | None) -> Target:
+    if path.is_dir():
+        raise UsageError(f"TARGET {path} is a folder: give a .py file or a handler string")
     if not path.is_file():
         raise UsageError(f"handler file not found: {path} (check the path to the .py file)")
     attribute = choose_handler_name(path, function)

@@ -120,9 +120,25 @@ def peak_rss_kib():
     return peak
 
 
+def handler_traceback(tb):
+    """Skip the leading frames of the worker and the import machinery, as the Lambda
+    runtime shows only the handler's frames."""
+    import importlib
+
+    machinery = os.path.dirname(os.path.abspath(importlib.__file__)) + os.sep
+    own = os.path.abspath(__file__)
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not (filename == own or filename.startswith("<frozen importlib")
+                or filename.startswith(machinery)):
+            break
+        tb = tb.tb_next
+    return tb
+
+
 def describe_exception(error_type, exc, phase):
     traceback = import_stdlib("traceback")
-    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    lines = traceback.format_exception(type(exc), exc, handler_traceback(exc.__traceback__))
     try:
         message = str(exc)
     except Exception:  # a broken __str__ of the handler's exception

@@ -17,6 +17,9 @@ four positional arguments:
                           often boto3/botocore build sessions and clients there
   --describe-modules      report each module's file and which were compiled from source
                           because no valid cached bytecode was found
+  --gc-off                turn the garbage collector off before the handler import, so
+                          that a collection is not charged to whichever import it
+                          interrupted (the timing runs measure GC pauses)
 
 The probe sends its results in one {"kind": "attribution", ...} message. An
 {"kind": "attributing"} message comes first, so that the launcher extends its deadline
@@ -28,14 +31,19 @@ import os
 import sys
 import time
 
-# Calls counted by --track-calls: (function name, end of the file path) to the label.
+# Calls counted by --track-calls: function name to (end of the file path, class whose
+# method it must be, label). Only these constructors and methods are counted: other
+# classes of the same files (botocore.session has several) are not sessions or clients.
 NOTABLE_CALLS = {
-    "create_client": (("botocore/session.py", "botocore.session.Session.create_client"),),
-    "__init__": (
-        ("botocore/session.py", "botocore.session.Session"),
-        ("boto3/session.py", "boto3.session.Session"),
+    "create_client": (
+        ("botocore/session.py", "Session", "botocore.session.Session.create_client"),
     ),
-    "resource": (("boto3/session.py", "boto3.session.Session.resource"),),
+    "__init__": (
+        ("botocore/session.py", "Session", "botocore.session.Session"),
+        ("boto3/session.py", "Session", "boto3.session.Session"),
+        ("botocore/client.py", "BaseClient", "botocore.client.BaseClient"),
+    ),
+    "resource": (("boto3/session.py", "Session", "boto3.session.Session.resource"),),
 }
 TOP_LINES = 30
 
@@ -51,7 +59,7 @@ def parse_options(arguments):
         elif name == "--pyinstrument":
             options["pyinstrument"] = (arguments[index + 1], float(arguments[index + 2]))
             index += 3
-        elif name in ("--tracemalloc", "--track-calls", "--describe-modules"):
+        elif name in ("--tracemalloc", "--track-calls", "--describe-modules", "--gc-off"):
             options[name[2:].replace("-", "_")] = True
             index += 1
         else:
@@ -70,6 +78,11 @@ class Probe:
         self.result = {}
         self.phase = "init"
         self._saved_stderr = None
+        self._capture_identity = None
+        self._handler_stderr = None
+        self._replaced_streams = None
+        self._modules_before = set()
+        self._hooks = (None, None)
         self._traces = {}
         self._copies = None
         self._calls = None
@@ -82,18 +95,27 @@ class Probe:
     def before_import(self):
         if "pyinstrument" in self.options:
             self._start_pyinstrument()
+        self._modules_before = set(sys.modules)
+        if self.options.get("gc_off"):
+            gc.disable()
         if "stderr_to" in self.options:
             self._redirect_stderr(self.options["stderr_to"] + ".init")
         if self.options.get("tracemalloc"):
             clear_traces()
+        self._hooks = (sys.getprofile(), sys.gettrace())
         self._import_started_ns = time.perf_counter_ns()
 
     def after_import(self):
         elapsed_ns = time.perf_counter_ns() - self._import_started_ns
         self.result["handler_import_ms"] = elapsed_ns / 1e6
+        self._check_hooks("init")
         if self.options.get("tracemalloc"):
             self._take_traces("init")
+        self._check_capture("init")
         self._restore_stderr()
+        modules = set(sys.modules)
+        self.result["imported_at_init"] = sorted(modules - self._modules_before)
+        self._modules_before = modules
 
     def before_invoke(self, index):
         self.phase = "first_invoke" if index == 0 else "warm_invoke"
@@ -105,7 +127,9 @@ class Probe:
             # From here the traces contain only what the invoke allocates.
             clear_traces()
         if "stderr_to" in self.options:
+            self._modules_before = set(sys.modules)
             self._redirect_stderr(self.options["stderr_to"] + ".invoke")
+        self._hooks = (sys.getprofile(), sys.gettrace())
 
     def wrap_handler(self, handler):
         """Return the handler, wrapped to track calls during the first invoke if asked."""
@@ -117,20 +141,30 @@ class Probe:
         def tracked_handler(event, context):
             if self.phase != "first_invoke":
                 return handler(event, context)
+            previous = sys.getprofile()
             sys.setprofile(tracker)
             try:
                 return handler(event, context)
             finally:
-                sys.setprofile(None)
+                if sys.getprofile() is tracker:
+                    sys.setprofile(previous)
+                else:
+                    # The handler replaced or removed the tracker: the calls are partial.
+                    tracker.lost = True
 
         return tracked_handler
 
     def after_invoke(self, index):
         if index != 0:
             return
+        if not self.options.get("track_calls"):
+            self._check_hooks("first_invoke")
         if self.options.get("tracemalloc"):
             self._take_traces("first_invoke")
-        self._restore_stderr()
+        if "stderr_to" in self.options:
+            self._check_capture("first_invoke")
+            self._restore_stderr()
+            self.result["imported_in_invoke"] = sorted(set(sys.modules) - self._modules_before)
         if self._profiler is not None:
             self._stop_pyinstrument()
 
@@ -164,13 +198,28 @@ class Probe:
         if self._calls is not None:
             self.result["invoke_files"] = sorted(self._calls.files)
             self.result["invoke_calls"] = self._calls.notable
+            if self._calls.lost:
+                self.result.setdefault("hooks_changed", []).append(
+                    {"phase": "first_invoke", "hook": "sys.setprofile"})
         if self.options.get("describe_modules"):
             self.result["module_files"] = module_files()
             self.result["uncached_bytecode"] = uncached_modules()
         if self._profiler_error:
             self.result["pyinstrument_error"] = self._profiler_error
 
-    # stderr capture for -X importtime: CPython writes its lines to fd 2 from C.
+    def _check_hooks(self, phase):
+        """Record a profile or trace function the handler installed or removed."""
+        profile, trace = self._hooks
+        changed = self.result.setdefault("hooks_changed", [])
+        if sys.getprofile() is not profile:
+            changed.append({"phase": phase, "hook": "sys.setprofile"})
+        if sys.gettrace() is not trace:
+            changed.append({"phase": phase, "hook": "sys.settrace"})
+
+    # stderr capture for -X importtime: CPython writes its lines to fd 2 from C. While fd 2
+    # goes to the capture file, sys.stderr and sys.__stderr__ write to a copy of the real
+    # stderr, so that what the handler prints cannot land among the importtime lines; only
+    # a write to fd 2 itself (os.write, C code) can.
 
     def _redirect_stderr(self, path):
         flush_stderr()
@@ -179,14 +228,52 @@ class Probe:
         target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(target, 2)
         os.close(target)
+        info = os.fstat(2)
+        self._capture_identity = (info.st_dev, info.st_ino)
+        self._replace_python_stderr()
+
+    def _replace_python_stderr(self):
+        if self._handler_stderr is None:
+            original = sys.stderr
+            try:
+                self._handler_stderr = open(
+                    os.dup(self._saved_stderr), "w",
+                    encoding=getattr(original, "encoding", None) or "utf-8",
+                    errors="backslashreplace", buffering=1,
+                )
+            except (OSError, ValueError):
+                return
+        self._replaced_streams = (sys.stderr, sys.__stderr__)
+        sys.stderr = self._handler_stderr
+        sys.__stderr__ = self._handler_stderr
+
+    def _check_capture(self, phase):
+        """Record when the handler closed or replaced fd 2 while importtime wrote to it."""
+        if self._capture_identity is None:
+            return
+        try:
+            info = os.fstat(2)
+            intact = (info.st_dev, info.st_ino) == self._capture_identity
+        except OSError:
+            intact = False
+        if not intact:
+            self.result.setdefault("capture_lost", []).append(phase)
 
     def _restore_stderr(self):
         if self._saved_stderr is None:
             return
         flush_stderr()
+        if self._replaced_streams is not None:
+            stderr, dunder = self._replaced_streams
+            if sys.stderr is self._handler_stderr:
+                sys.stderr = stderr
+            if sys.__stderr__ is self._handler_stderr:
+                sys.__stderr__ = dunder
+            self._replaced_streams = None
         os.dup2(self._saved_stderr, 2)
         os.close(self._saved_stderr)
         self._saved_stderr = None
+        self._capture_identity = None
 
     # tracemalloc: the traces are cleared when a phase starts, so a snapshot at its end
     # contains what the phase allocated and did not free. Raw traces are taken from the C
@@ -198,6 +285,8 @@ class Probe:
         import _tracemalloc
 
         if not _tracemalloc.is_tracing():
+            # The handler called tracemalloc.stop(): no figures from here on.
+            self.result.setdefault("tracemalloc_stopped", moment)
             return
         enabled = gc.isenabled()
         gc.disable()
@@ -252,6 +341,7 @@ class CallTracker:
     def __init__(self):
         self.files = set()
         self.notable = {}
+        self.lost = False
 
     def __call__(self, frame, event, arg):
         if event != "call":
@@ -262,9 +352,23 @@ class CallTracker:
         if candidates is None:
             return
         filename = code.co_filename.replace(os.sep, "/")
-        for suffix, label in candidates:
-            if filename.endswith(suffix):
+        for suffix, class_name, label in candidates:
+            if filename.endswith(suffix) and is_method_of(frame, class_name, code):
                 self.notable[label] = self.notable.get(label, 0) + 1
+
+
+def is_method_of(frame, class_name, code):
+    """True when code is the method of the class of that name in the frame's module."""
+    cls = frame.f_globals.get(class_name)
+    method = getattr(cls, code.co_name, None) if isinstance(cls, type) else None
+    # A decorated method (botocore's create_client) keeps the function in __wrapped__.
+    for _ in range(5):
+        if method is None:
+            return False
+        if getattr(method, "__code__", None) is code:
+            return True
+        method = getattr(method, "__wrapped__", None)
+    return False
 
 
 class CopyRecorder:

@@ -135,3 +135,44 @@ def test_warnings_sorted_before_info() -> None:
     findings = build_findings(report(runs=runs, gc=gc, invoke_usage={
         "modules": [], "calls": {"boto3.session.Session": 1}}))
     assert kinds(findings) == ["client-per-invoke", "gc-pause"]
+
+
+def gc_phases(init_pause: float, invoke_pause: float) -> dict[str, Any]:
+    return {"init": {"collections": [10, 1, 0], "pause_ms": init_pause,
+                     "max_pause_ms": init_pause},
+            "first_invoke": {"collections": [3, 0, 0], "pause_ms": invoke_pause,
+                             "max_pause_ms": invoke_pause}}
+
+
+def test_first_invoke_gc_pause_named_beside_init_warning() -> None:
+    runs = [{"status": "ok", "gc": {"by_phase": gc_phases(9.0, 2.0)}},
+            {"status": "ok", "gc": {"by_phase": gc_phases(6.0, 19.0)}}]
+    gc = {"by_phase": runs[1]["gc"]["by_phase"], "pause_ms": 25.0, "max_pause_ms": 19.0}
+    findings = build_findings(report(runs=runs, gc=gc))
+    assert kinds(findings) == ["gc-at-init", "gc-pause"]
+    assert "longest single pause at init over all timing runs was 9.0 ms" in \
+        findings[0]["message"]
+    assert "of the first invoke was 19.0 ms" in findings[1]["message"]
+
+
+def test_copy_cost_scaled_to_clean_invoke() -> None:
+    copies = [{"kind": "copy.deepcopy", "phase": "first_invoke", "calls": 1,
+               "bytes": 600_000, "ms": 174.6}]
+    attribution = {"runs": [{"instrument": "tracemalloc", "first_invoke_ms": 194.0}]}
+    summary = {"init_ms": {"median": 200.0}, "first_invoke_ms": {"median": 11.0}}
+    findings = build_findings(report(allocations={"copies": copies}, attribution=attribution,
+                                     summary=summary))
+    [copy] = findings
+    assert copy["cost_ms"] == 9.9
+    assert "about 9.9 ms per call of a clean first invoke" in copy["message"]
+
+
+def test_client_cost_never_exceeds_clean_invoke() -> None:
+    hotspots = {"stacks": [{"phase": "first_invoke", "ms": 92.0, "frames": [
+        {"function": "Session.create_client", "file": "/x/botocore/session.py", "line": 1}]}]}
+    attribution = {"runs": [{"instrument": "py-spy", "first_invoke_ms": 80.0}]}
+    summary = {"init_ms": {"median": 200.0}, "first_invoke_ms": {"median": 77.0}}
+    findings = build_findings(report(hotspots=hotspots, attribution=attribution,
+                                     summary=summary))
+    [client] = findings
+    assert client["cost_ms"] == 77.0

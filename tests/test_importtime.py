@@ -113,3 +113,55 @@ def test_section_top_has_chain_and_origin() -> None:
     assert scanner["imported_by"] == ["json.decoder", "json", "app"]
     assert scanner["origin"] == "stdlib"
     assert scanner["self_ms"] == 16.429
+
+
+FAKED_INIT = """\
+import time: self [us] | cumulative | imported package
+import time:       300 |        300 |   json.decoder
+import time:       200 |        500 | json
+import time:       999 |     999999 | fake_module
+import time:        12 | 1000000000 |   boto3
+import time:        40 |         40 | ujson
+"""
+
+
+def test_lines_of_modules_not_imported_are_dropped() -> None:
+    from coldstart.attribution.importtime import build_imports_section
+
+    probe = {"imported_at_init": ["app", "json", "json.decoder"], "imported_in_invoke": []}
+    files = {"app": "/task/app.py", "json": "/usr/lib/python3.11/json/__init__.py",
+             "json.decoder": "/usr/lib/python3.11/json/decoder.py"}
+    section, notes = build_imports_section(
+        FAKED_INIT, "", files, None, Locations("/task", "/usr/lib/python3.11"), "app", 3.0,
+        probe, 1.0)
+    [app] = section["tree"]
+    names = [child["module"] for child in app["children"]]
+    assert names == ["json", "ujson"]
+    assert app["cumulative_ms"] == 3.0
+    assert "2 importtime line(s) of the init were dropped" in notes[0]
+    assert section["complete"] is False
+
+
+def test_closed_stderr_is_noted() -> None:
+    from coldstart.attribution.importtime import build_imports_section
+
+    probe = {"imported_at_init": ["app"], "imported_in_invoke": [], "capture_lost": ["init"]}
+    _, notes = build_imports_section("", "", {"app": "/task/app.py"}, None,
+                                     Locations("/task", "/usr/lib/python3.11"), "app", 3.0,
+                                     probe, 1.0)
+    assert notes[0].startswith("the handler closed or replaced fd 2 during the init")
+
+
+def test_tree_longer_than_import_is_noted() -> None:
+    from coldstart.attribution.importtime import build_imports_section
+
+    text = ("import time:      8000 |       8000 | json\n"
+            "import time:      8000 |       8000 | decimal\n")
+    probe = {"imported_at_init": ["app", "json", "decimal"], "imported_in_invoke": []}
+    files = {name: f"/usr/lib/python3.11/{name}.py" for name in ("json", "decimal")}
+    section, notes = build_imports_section(
+        text, "", {"app": "/task/app.py", **files}, None,
+        Locations("/task", "/usr/lib/python3.11"), "app", 10.0, probe, 1.0)
+    assert notes == ["the init import tree adds up to 16.0 ms, more than the 10.0 ms the "
+                     "import took: its figures are not trustworthy"]
+    assert section["complete"] is False

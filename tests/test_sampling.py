@@ -10,6 +10,7 @@ from coldstart.attribution.sampling import (
     build_hotspots_section,
     parse_pyinstrument_identifier,
     py_spy_failure_reason,
+    py_spy_lost_the_race,
     read_speedscope,
 )
 
@@ -125,3 +126,17 @@ def test_py_spy_other_reason_keeps_error_line() -> None:
     reason = py_spy_failure_reason(lines, "3.11.7")
     assert reason == ("py-spy wrote no profile (Error: Failed to get process executable "
                       "name. Check that the process is running.)")
+
+
+def test_py_spy_lost_race_is_not_an_environment_problem() -> None:
+    raced = ["Error: Failed to get process executable name. Check that the process is running."]
+    denied = ["Error: Permission Denied: Try running again with elevated permissions"]
+    assert py_spy_lost_the_race(raced)
+    assert not py_spy_lost_the_race(denied)
+
+
+def test_py_spy_hotspots_say_on_cpu(tmp_path: Path) -> None:
+    section = build_hotspots_section(read_speedscope(speedscope_file(tmp_path)), "py-spy",
+                                     250, WORKER, wall_ms={"init": 50.0})
+    assert section["on_cpu_only"] is True
+    assert section["wall_ms"] == {"init": 50.0}

@@ -113,3 +113,34 @@ def test_cpu_section_without_samples() -> None:
 
 def test_no_attribution_renders_nothing() -> None:
     assert render({"runs": []}) == []
+
+
+def test_deep_tree_keeps_its_depth() -> None:
+    node = TreeNode("leaf", 10.0, 10.0)
+    for level in range(14, 0, -1):
+        node = TreeNode(f"m{level}", 10.0 + level, 1.0, children=[node])
+    lines = [line.plain.rstrip() for line in tree_lines([node], 30.0, 0.1)]
+    assert lines[11].endswith("  m11")
+    assert lines[12].endswith("[11] m12")
+    assert lines[13].endswith("[12] m13")
+
+
+def test_py_spy_time_is_on_cpu_beside_wall() -> None:
+    report = {"runs": [], "hotspots": {
+        "sampler": "py-spy", "rate_hz": 250, "samples": 3, "on_cpu_only": True,
+        "wall_ms": {"init": 100.0, "first_invoke": 20.0},
+        "stacks": [{"phase": "init", "ms": 12.0, "frames": [
+            {"function": "<module>", "file": "/task/app.py", "line": 3}]}]}}
+    lines = render(report)
+    assert "12.0 ms on-CPU time of 120.0 ms wall in init and first invoke" in lines[0]
+
+
+def test_no_sources_timings_without_runs() -> None:
+    report = {"runs": [{"status": "error", "init_ms": None}],
+              "attribution": {"runs": []}}
+    assert not any(line.startswith("Sources:") for line in render(report))
+
+
+def test_sources_count_failed_runs() -> None:
+    report = {"runs": [{"status": "error", "init_ms": 10.0}], "attribution": {"runs": []}}
+    assert render(report)[-1] == "Sources: timings from 1 clean run (1 failed)"

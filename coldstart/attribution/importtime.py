@@ -1,9 +1,13 @@
 """The import tree, from the stderr of one run under `python -X importtime`.
 
 The worker sends fd 2 to a file of its own while it imports the handler, and to another
-while it runs the first invoke (see worker_probe.py). The rest of the handler's stderr
-never reaches this parser. What the handler prints in those two windows does, but those
-lines have no `import time:` prefix.
+while it runs the first invoke (see worker_probe.py), while the handler's sys.stderr
+writes elsewhere. Only a direct write to fd 2 can still reach this parser, so every line
+is checked against the modules the worker saw imported in that phase and against the
+phase's measured time: a line longer than its phase is dropped, and so is a line for a
+module that was loaded but not in that phase. A module that is not loaded at all may be
+a failed import (`try: import ujson`), so its line is kept when it fits in the phase. One
+module can have two real lines (a package whose import replaces its sys.modules entry).
 """
 
 from __future__ import annotations
@@ -191,6 +195,53 @@ def handler_root(module: str, import_ms: float | None, imported: list[ImportNode
     return ImportNode(module, cumulative_us - children_us, cumulative_us, 0, children=imported)
 
 
+@dataclass
+class Validation:
+    """The modules each phase really imported, and the lines dropped for naming others."""
+
+    allowed: set[str] | None
+    loaded: set[str]
+    limit_us: float
+    dropped: list[str] = field(default_factory=list)
+
+
+def keep_real(nodes: list[ImportNode], check: Validation) -> list[ImportNode]:
+    """Drop the nodes of modules the phase did not import; their children take their place."""
+    kept: list[ImportNode] = []
+    for node in nodes:
+        node.children = keep_real(node.children, check)
+        if node.cached:
+            real = node.module in check.loaded
+        elif check.allowed is None or node.module in check.allowed:
+            real = node.cumulative_us <= check.limit_us
+        else:
+            # A failed import leaves no module behind but takes no longer than its phase.
+            real = node.module not in check.loaded and node.cumulative_us <= check.limit_us
+        if real:
+            kept.append(node)
+        else:
+            check.dropped.append(node.module)
+            kept.extend(node.children)
+    return kept
+
+
+def validation_notes(phase: str, check: Validation, lost: bool) -> list[str]:
+    notes = []
+    if check.dropped:
+        names = ", ".join(check.dropped[:3]) + (" …" if len(check.dropped) > 3 else "")
+        notes.append(
+            f"{len(check.dropped)} importtime line(s) of the {phase} were dropped: they name "
+            f"modules that were not imported there, or last longer than the {phase} "
+            f"({names}); something wrote them to fd 2"
+        )
+    if lost:
+        notes.append(
+            f"the handler closed or replaced fd 2 during the {phase}, so the import tree of "
+            f"the {phase} is incomplete: leave fd 2 open (os.close(2) or dup2 over it)"
+        )
+    return notes
+
+
 def build_imports_section(
     init_text: str,
     invoke_text: str,
@@ -199,20 +250,44 @@ def build_imports_section(
     locations: Locations,
     handler_module: str,
     import_ms: float | None,
+    probe: dict[str, Any] | None = None,
+    invoke_ms: float | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """Return the report's `imports` section and the parser's warnings.
 
     `import_ms` is how long the importtime run's import_module call took, the handler
-    module's cumulative time.
+    module's cumulative time. `probe` is the importtime run's probe message: the modules
+    imported in each phase (lines naming others are dropped) and the phases in which fd 2
+    was closed or replaced. `invoke_ms` is that run's first invoke.
     """
+    probe = probe or {}
     origins = module_origins(module_files, locations)
     init = parse_importtime(init_text)
     invoke = parse_importtime(invoke_text)
+    loaded = set(module_files)
+    notes: list[str] = []
+    lost = probe.get("capture_lost") or []
+    for phase, parsed, key, limit_ms in (
+        ("init", init, "imported_at_init", import_ms),
+        ("first invoke", invoke, "imported_in_invoke", invoke_ms),
+    ):
+        allowed = probe.get(key)
+        limit_us = float("inf") if limit_ms is None else limit_ms * 1000
+        check = Validation(None if allowed is None else set(allowed), loaded, limit_us)
+        parsed.roots = keep_real(parsed.roots, check)
+        notes.extend(validation_notes(phase, check, phase.replace(" ", "_") in lost))
+    imported_us = sum(node.cumulative_us for node in init.roots if not node.cached)
+    if import_ms is not None and imported_us > import_ms * 1000 * 1.05 + 1000:
+        notes.append(
+            f"the init import tree adds up to {us_to_ms(imported_us):.1f} ms, more than the "
+            f"{import_ms:.1f} ms the import took: its figures are not trustworthy"
+        )
     init.roots = [handler_root(handler_module, import_ms, init.roots)]
     section = {"source": "importtime run", **summarize_tree(init.roots, origins)}
     section["invoke"] = summarize_tree(invoke.roots, origins)
+    section["complete"] = not notes
     if uncached is not None:
         section["uncached_bytecode"] = uncached_section(
             uncached, init.roots + invoke.roots, locations
         )
-    return section, init.warnings + invoke.warnings
+    return section, notes + init.warnings + invoke.warnings

@@ -22,6 +22,7 @@ from coldstart.attribution.sampling import (
     build_hotspots_section,
     find_py_spy,
     py_spy_failure_reason,
+    py_spy_lost_the_race,
     py_spy_prefix,
     read_pyinstrument,
     read_speedscope,
@@ -115,6 +116,15 @@ class Instrumented:
                 f"the {instrument} run failed ({run['error']['type']} in phase "
                 f"{run['error']['phase']}): its figures cover only what ran before"
             )
+        for note in hook_notes(instrument, probe_message):
+            if note not in self.result.notes:
+                self.result.notes.append(note)
+        if probe_message.get("tracemalloc_stopped"):
+            phase = probe_message["tracemalloc_stopped"].replace("_", " ")
+            self.result.notes.append(
+                f"the handler stopped tracemalloc (tracemalloc.stop()) by the end of the "
+                f"{phase}: allocations from then on are missing"
+            )
         if probe_message.get("probe_error"):
             last = probe_message["probe_error"].strip().splitlines()[-1]
             self.result.notes.append(f"the {instrument} probe failed: {last}")
@@ -140,13 +150,45 @@ class Instrumented:
         }
 
 
+# Modules of the interpreter and its startup that no handler imports.
+NOT_HANDLER_MODULES = ("__main__", "__mp_main__", "_distutils_hack")
+
+
+def hook_notes(instrument: str, message: dict[str, Any]) -> list[str]:
+    """Notes for a profile or trace function the handler installed, replaced or removed,
+    where it corrupts what this run measures."""
+    notes = []
+    for change in message.get("hooks_changed") or []:
+        phase = change["phase"].replace("_", " ")
+        hook = change["hook"]
+        if hook == "sys.settrace":
+            effect = ("every Python call pays for the trace function, in the timing runs "
+                      "too")
+        elif instrument == "pyinstrument":
+            effect = "pyinstrument's CPU samples stop there, so the CPU tree is incomplete"
+        elif phase == "first invoke":
+            effect = ("the calls of the first invoke were not all seen, so no module usage "
+                      "and no lazy-import finding are given")
+        else:
+            continue
+        notes.append(f"the handler called {hook}() during the {phase}: {effect}")
+    return notes
+
+
+def hooks_lost_usage(message: dict[str, Any]) -> bool:
+    return any(change["hook"] == "sys.setprofile" and change["phase"] == "first_invoke"
+               for change in message.get("hooks_changed") or [])
+
+
 def locations_for(variant: Variant, probe_message: dict[str, Any]) -> Locations:
     return Locations(str(variant.target.root), probe_message.get("stdlib_dir"))
 
 
 def run_importtime(runner: Instrumented, track_calls: bool) -> None:
     prefix = runner.work_dir / "importtime"
-    worker_args = ["--stderr-to", str(prefix), "--describe-modules"]
+    # The collector is off in this run: a collection would be charged to whichever import
+    # it interrupted, and a lazy-import finding must not be a GC pause in disguise.
+    worker_args = ["--stderr-to", str(prefix), "--describe-modules", "--gc-off"]
     if track_calls:
         worker_args.append("--track-calls")
     run, message = runner.launch(
@@ -159,7 +201,7 @@ def run_importtime(runner: Instrumented, track_calls: bool) -> None:
         read_text(prefix.with_suffix(".init")), read_text(prefix.with_suffix(".invoke")),
         message.get("module_files", {}), message.get("uncached_bytecode"),
         locations_for(runner.variant, message), runner.variant.target.module,
-        message.get("handler_import_ms", run["import_ms"]),
+        message.get("handler_import_ms", run["import_ms"]), message, run["first_invoke_ms"],
     )
     runner.result.sections["imports"] = section
     runner.result.notes.extend(warnings[:5])
@@ -186,66 +228,120 @@ def run_tracemalloc(runner: Instrumented, frames: int, track_calls: bool) -> Non
         runner.result.sections["allocations"] = section
 
 
-def run_py_spy(runner: Instrumented, rate_hz: int, python_version: str | None) -> str | None:
-    """Run the worker under py-spy; return the reason when py-spy could not trace."""
+@dataclass
+class SamplerOutcome:
+    """Why a sampler gave no samples: `environment` when it cannot run here at all (an
+    error when the sampler was asked for by name), else the run simply had none."""
+
+    reason: str
+    environment: bool
+
+
+def run_py_spy(runner: Instrumented, rate_hz: int,
+               python_version: str | None) -> SamplerOutcome | None:
+    """Run the worker under py-spy; return why there are no samples, or None."""
     py_spy = find_py_spy()
     if py_spy is None:
-        return "py-spy not found (install it with pip install py-spy)"
+        return SamplerOutcome("py-spy not found (install it with pip install py-spy)", True)
     output = runner.work_dir / "py-spy.json"
-    run, _ = runner.launch("py-spy", command_prefix=py_spy_prefix(py_spy, rate_hz, output))
-    # py-spy may exit with "No child process" after writing its file, because the worker
-    # leaves with os._exit: a readable file is what counts.
-    try:
-        samples = read_speedscope(output)
-    except (OSError, ValueError, KeyError, TypeError):
-        return py_spy_failure_reason(run["stderr_lines"], python_version)
-    runner.result.sections["hotspots"] = build_hotspots_section(samples, "py-spy", rate_hz)
+    # A worker that exits before py-spy attaches makes py-spy fail to read it: one more
+    # try, then the run counts as one without samples.
+    for attempt in range(2):
+        output.unlink(missing_ok=True)
+        run, _ = runner.launch("py-spy",
+                               command_prefix=py_spy_prefix(py_spy, rate_hz, output))
+        # py-spy may exit with "No child process" after writing its file, because the
+        # worker leaves with os._exit: a readable file is what counts.
+        try:
+            samples = read_speedscope(output)
+        except (OSError, ValueError, KeyError, TypeError):
+            if attempt == 0 and py_spy_lost_the_race(run["stderr_lines"]):
+                continue
+            if py_spy_lost_the_race(run["stderr_lines"]):
+                return SamplerOutcome(
+                    "py-spy got no samples: the worker exited before py-spy could attach "
+                    "to it, twice, because the handler is shorter than py-spy's start",
+                    False)
+            return SamplerOutcome(
+                py_spy_failure_reason(run["stderr_lines"], python_version), True)
+        runner.result.sections["hotspots"] = build_hotspots_section(
+            samples, "py-spy", rate_hz, wall_ms=phase_wall_ms(run))
+        return None
     return None
 
 
-def run_pyinstrument(runner: Instrumented, interval_s: float) -> None:
+def phase_wall_ms(run: dict[str, Any]) -> dict[str, float]:
+    """Init and first-invoke wall time of a sampled run, beside the sampled time."""
+    walls = {"init": run.get("init_ms"), "first_invoke": run.get("first_invoke_ms")}
+    return {phase: round(ms, 3) for phase, ms in walls.items() if ms is not None}
+
+
+def run_pyinstrument(runner: Instrumented, interval_s: float) -> SamplerOutcome | None:
+    """Sample with pyinstrument inside the worker; return why there are no samples, or None."""
     output = runner.work_dir / "pyinstrument.json"
-    _, message = runner.launch(
+    run, message = runner.launch(
         "pyinstrument", worker_args=["--pyinstrument", str(output), repr(interval_s)]
     )
     error = message.get("pyinstrument_error")
     if error:
-        hint = ""
         if error.startswith("pyinstrument is not importable"):
-            hint = " (install pyinstrument for that interpreter, or use --sampler py-spy)"
-        runner.result.notes.append(f"no CPU samples: {error}{hint}")
-        return
+            return SamplerOutcome(
+                f"{error} (install pyinstrument for that interpreter, or use --sampler "
+                "py-spy)", True)
+        return SamplerOutcome(f"no CPU samples: {error}", False)
     try:
         samples = read_pyinstrument(output)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        runner.result.notes.append(f"no CPU samples: pyinstrument wrote no samples ({error})")
-        return
+    except (OSError, ValueError, KeyError, TypeError) as problem:
+        return SamplerOutcome(f"no CPU samples: pyinstrument wrote no samples ({problem})",
+                              False)
     runner.result.sections["hotspots"] = build_hotspots_section(
-        samples, "pyinstrument", round(1 / interval_s)
+        samples, "pyinstrument", round(1 / interval_s), wall_ms=phase_wall_ms(run)
     )
+    return None
 
 
 def run_sampler(runner: Instrumented, settings: AttributionSettings,
                 python_version: str | None) -> None:
+    """Sample with the sampler asked for. A sampler asked for by name that cannot run here
+    sets sampler_error (exit status 4); a run without samples is a note for both."""
     if settings.sampler in ("auto", "py-spy"):
-        reason = run_py_spy(runner, settings.py_spy_rate_hz, python_version)
-        if reason is None:
+        outcome = run_py_spy(runner, settings.py_spy_rate_hz, python_version)
+        if outcome is None:
             return
         if settings.sampler == "py-spy":
-            if "--sampler pyinstrument" not in reason:
-                reason += "; use --sampler pyinstrument instead"
-            runner.result.sampler_error = reason
+            record_sampler_outcome(runner, outcome, "use --sampler pyinstrument instead")
             return
-        runner.result.notes.append(f"{reason}; sampling with pyinstrument instead")
-    run_pyinstrument(runner, settings.pyinstrument_interval_s)
+        runner.result.notes.append(f"{outcome.reason}; sampling with pyinstrument instead")
+    outcome = run_pyinstrument(runner, settings.pyinstrument_interval_s)
+    if outcome is None:
+        return
+    if settings.sampler == "pyinstrument":
+        record_sampler_outcome(runner, outcome, "use --sampler py-spy instead")
+    else:
+        runner.result.notes.append(outcome.reason)
+
+
+def record_sampler_outcome(runner: Instrumented, outcome: SamplerOutcome, hint: str) -> None:
+    if not outcome.environment:
+        runner.result.notes.append(outcome.reason)
+        return
+    reason = outcome.reason
+    if "--sampler" not in reason:
+        reason += f"; {hint}"
+    runner.result.sampler_error = reason
 
 
 def attribute_variant(
     variant: Variant, settings: AttributionSettings, work_dir: Path,
     clean_init_ms: float | None, python_version: str | None, on_run: Any = None,
+    result: AttributionResult | None = None,
 ) -> AttributionResult:
-    """Make the attribution runs of one variant and return their report sections."""
-    result = AttributionResult()
+    """Make the attribution runs of one variant and return their report sections.
+
+    Each section is added to `result` as soon as its run finishes, so that a caller
+    interrupted by Ctrl-C keeps the sections of the runs that finished.
+    """
+    result = result if result is not None else AttributionResult()
     folder = work_dir / f"attribution-{id(variant)}"
     folder.mkdir(parents=True, exist_ok=True)
     runner = Instrumented(variant, folder, clean_init_ms, result, on_run)
@@ -270,10 +366,14 @@ def invoke_usage(result: AttributionResult, settings: AttributionSettings) -> di
     module_files = result.attribution_messages.get("importtime", {}).get("module_files")
     if "invoke_files" not in calls or not module_files:
         return None
+    if hooks_lost_usage(calls):
+        # The handler replaced the call tracker: what it saw would contradict the findings.
+        return None
     ran = set(calls["invoke_files"])
     return {
         "source": f"{source} run",
-        "modules": sorted(name for name, path in module_files.items() if path in ran),
+        "modules": sorted(name for name, path in module_files.items()
+                          if path in ran and name not in NOT_HANDLER_MODULES),
         "calls": calls.get("invoke_calls", {}),
     }
 

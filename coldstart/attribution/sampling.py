@@ -46,18 +46,37 @@ def py_spy_prefix(py_spy: str, rate_hz: int, output: Path) -> list[str]:
     ]
 
 
+VERSION_MARKERS = ("python version", "unsupported", "unknown version")
+# py-spy's errors that no retry can cure: not permitted, or not a Python it can read (a
+# wrapper script between py-spy and the interpreter: "Failed to find python version").
+ENVIRONMENT_MARKERS = ("permission denied", "operation not permitted", "ptrace",
+                       "find python", *VERSION_MARKERS)
+# py-spy's errors when the process it launched exited before it could attach: a race with a
+# short handler, not a problem of the environment.
+EXITED_MARKERS = ("check that the process is running", "no such process",
+                  "process exited")
+
+
+def py_spy_lost_the_race(stderr_lines: list[str]) -> bool:
+    """True when py-spy failed only because the worker had exited; a permission or
+    version problem comes first."""
+    lowered = "\n".join(stderr_lines).lower()
+    if any(marker in lowered for marker in ENVIRONMENT_MARKERS):
+        return False
+    return any(marker in lowered for marker in EXITED_MARKERS)
+
+
 def py_spy_failure_reason(stderr_lines: list[str], python_version: str | None) -> str:
     """Turn py-spy's error output into one line with the reason and the fix."""
     text = "\n".join(line for line in stderr_lines if line.strip())
     lowered = text.lower()
-    if "permission denied" in lowered or "operation not permitted" in lowered \
-            or "ptrace" in lowered:
+    if any(marker in lowered for marker in ENVIRONMENT_MARKERS[:3]):
         return (
             "py-spy is not permitted to read the worker's memory (ptrace is restricted): "
             "run the container with --cap-add SYS_PTRACE, or set kernel.yama.ptrace_scope "
             "to 1 or lower (sysctl -w kernel.yama.ptrace_scope=1)"
         )
-    if "python version" in lowered or "unsupported" in lowered or "unknown version" in lowered:
+    if any(marker in lowered for marker in VERSION_MARKERS):
         return (
             f"py-spy cannot read this interpreter (Python {python_version or '?'}): "
             "upgrade py-spy (pip install -U py-spy) or use --sampler pyinstrument"
@@ -126,9 +145,14 @@ def frame_dict(frame: Frame) -> dict[str, Any]:
 
 def build_hotspots_section(
     samples: Iterable[tuple[list[Frame], float]], sampler: str, rate_hz: float | None,
-    worker_file: str = str(WORKER_PATH),
+    worker_file: str = str(WORKER_PATH), wall_ms: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Return the report's `hotspots` section: top frames and distinct stacks by phase."""
+    """Return the report's `hotspots` section: top frames and distinct stacks by phase.
+
+    py-spy records without --idle, so its samples cover on-CPU time only (a thread
+    waiting on I/O or sleeping is not sampled); pyinstrument samples wall time. `wall_ms`
+    is each phase's wall time in the sampled run, to set beside the sampled time.
+    """
     stacks: Counter[tuple[str, tuple[Frame, ...]]] = Counter()
     self_ms: Counter[Frame] = Counter()
     total_ms: Counter[Frame] = Counter()
@@ -154,6 +178,8 @@ def build_hotspots_section(
         "source": f"{sampler} run",
         "sampler": sampler,
         "rate_hz": rate_hz,
+        "on_cpu_only": sampler == "py-spy",
+        "wall_ms": wall_ms or {},
         "samples": count,
         "phases": {name: {"samples": int(value["samples"]), "ms": round(value["ms"], 3)}
                    for name, value in phases.items()},

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, field
 
-from coldstart.attribution.runner import SAMPLERS, AttributionSettings
+from coldstart.attribution.runner import DEFAULT_ALLOC_FRAMES, SAMPLERS, AttributionSettings
 from coldstart.attribution.sampling import PY_SPY_RATE_HZ
 from coldstart.commands.common import (
     check_output_path,
@@ -27,6 +28,7 @@ from coldstart.target import resolve_target
 
 # An upper bound that catches typos such as --runs 10000000 before hours are spent.
 MAX_RUNS = 100_000
+MAX_ALLOC_FRAMES = 65535
 
 
 @dataclass
@@ -49,7 +51,7 @@ class ProfileRequest:
     imports: bool = True
     allocations: bool = True
     sampler: str = "auto"
-    alloc_frames: int = 1
+    alloc_frames: int | None = None  # None: DEFAULT_ALLOC_FRAMES
     py_spy_rate_hz: int | None = None  # None: PY_SPY_RATE_HZ
     min_ms: float | None = None
 
@@ -59,20 +61,22 @@ def attribution_settings(request: ProfileRequest) -> AttributionSettings | None:
     if request.sampler not in SAMPLERS:
         choices = ", ".join(name for name in SAMPLERS if name != "auto")
         raise UsageError(f"invalid --sampler {request.sampler!r}: use one of {choices}")
-    if request.alloc_frames < 1:
-        raise UsageError(f"invalid --alloc-frames {request.alloc_frames}: use 1 or more")
+    # tracemalloc keeps at most 65535 frames per traceback.
+    frames = DEFAULT_ALLOC_FRAMES if request.alloc_frames is None else request.alloc_frames
+    check_range("--alloc-frames", frames, 1, MAX_ALLOC_FRAMES)
     rate_hz = PY_SPY_RATE_HZ if request.py_spy_rate_hz is None else request.py_spy_rate_hz
     if not 1 <= rate_hz <= 10_000:
         raise UsageError(f"invalid --py-spy-rate {rate_hz}: use 1 to 10000 Hz")
-    if request.min_ms is not None and request.min_ms < 0:
-        raise UsageError(f"invalid --min-ms {request.min_ms}: use 0 or more")
+    if request.min_ms is not None and not (math.isfinite(request.min_ms)
+                                           and request.min_ms >= 0):
+        raise UsageError(f"invalid --min-ms {request.min_ms}: use a number of 0 or more")
     if request.timing_only:
         return None
     return AttributionSettings(
         imports=request.imports,
         allocations=request.allocations,
         sampler=request.sampler,
-        alloc_frames=request.alloc_frames,
+        alloc_frames=frames,
         py_spy_rate_hz=rate_hz,
     )
 
@@ -101,6 +105,10 @@ def build_variant(request: ProfileRequest) -> Variant:
     return Variant(target, options, target.label)
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def write_outputs(report: dict, request: ProfileRequest, streams: Streams) -> None:
     if request.json_path:
         write_json(report, request.json_path)
@@ -108,16 +116,38 @@ def write_outputs(report: dict, request: ProfileRequest, streams: Streams) -> No
             streams.note(f"wrote {request.json_path}")
 
 
+def ignored_options(request: ProfileRequest) -> list[str]:
+    """Attribution options given with --timing-only, which makes no attribution run."""
+    if not request.timing_only:
+        return []
+    ignored = []
+    if request.sampler != "auto":
+        ignored.append("--sampler")
+    if request.alloc_frames is not None:
+        ignored.append("--alloc-frames")
+    if request.py_spy_rate_hz is not None:
+        ignored.append("--py-spy-rate")
+    if not request.imports:
+        ignored.append("--no-imports")
+    if not request.allocations:
+        ignored.append("--no-alloc")
+    return ignored
+
+
 def run(request: ProfileRequest, streams: Streams) -> int:
     variant = build_variant(request)
     settings = attribution_settings(request)
+    ignored = ignored_options(request)
+    if ignored:
+        streams.warn(f"{', '.join(ignored)} ignored: --timing-only makes no attribution runs")
     try:
         [report] = measure_variants([variant], request.runs, streams, attribution=settings)
     except RunsInterrupted as interrupted:
         [report] = interrupted.reports
-        if report["runs"]:
-            streams.warn(f"interrupted after {len(report['runs'])} runs; the report covers those")
-            write_outputs(report, request, streams)
+        count = len(report["runs"])
+        streams.warn(f"interrupted after {plural(count, 'timing run')}; the report covers "
+                     "what finished")
+        write_outputs(report, request, streams)
         raise
     report["findings"] = build_findings(report)
     streams.print(render_terminal(report, min_ms=request.min_ms))

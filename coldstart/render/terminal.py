@@ -78,10 +78,13 @@ def gc_line(report: dict[str, Any]) -> Text | None:
     collections = gc["collections"]
     init = (gc.get("by_phase") or {}).get("init")
     at_init = f" ({init['pause_ms']:.2f} ms of it at init)" if init else ""
+    longest = gc.get("longest_pause_ms", gc["max_pause_ms"])
+    phase = gc.get("longest_pause_phase")
+    where = f", in the {phase.replace('_', ' ')}" if phase else ""
     return Text(
-        f"GC: {collections[0]}/{collections[1]}/{collections[2]} collections "
-        f"(gen 0/1/2), {gc['pause_ms']:.2f} ms paused{at_init}, longest pause over all "
-        f"runs {gc['max_pause_ms']:.2f} ms (timing runs)"
+        f"GC (median run): {collections[0]}/{collections[1]}/{collections[2]} collections "
+        f"(gen 0/1/2), {gc['pause_ms']:.2f} ms paused{at_init}; longest single pause over "
+        f"all timing runs {longest:.2f} ms{where}"
     )
 
 

@@ -101,6 +101,14 @@ def select_nodes(roots: list[TreeNode], min_ms: float, limit: int) -> set[int]:
     return shown
 
 
+def indent(depth: int) -> str:
+    """Two spaces per level; past MAX_INDENT the level is written out, so that a deep
+    child does not look like a sibling of its parent."""
+    if depth * 2 <= MAX_INDENT:
+        return " " * (depth * 2)
+    return " " * MAX_INDENT + f"[{depth}] "
+
+
 def tree_header() -> Text:
     return Text(f"{'':{BAR_WIDTH}} {'total ms':>9} {'self ms':>8}", style="dim")
 
@@ -122,7 +130,7 @@ def tree_lines(roots: list[TreeNode], scale: float, min_ms: float,
     def add_line(node: TreeNode, depth: int) -> None:
         line = Text(bar(node.total_ms, scale), style="magenta")
         line.append(f" {node.total_ms:9.1f} {node.self_ms:8.1f}  ")
-        line.append(" " * min(depth * 2, MAX_INDENT))
+        line.append(indent(depth))
         line.append(node.label, style="bold" if depth == 0 else None)
         if node.note:
             line.append(f"  {node.note}", style="dim")
@@ -140,7 +148,7 @@ def tree_lines(roots: list[TreeNode], scale: float, min_ms: float,
             visit(node.children, depth + 1)
         if hidden and hidden_ms >= min_ms:
             line = Text(" " * BAR_WIDTH + f" {hidden_ms:9.1f} {'':8}  ", style="dim")
-            line.append(" " * min(depth * 2, MAX_INDENT))
+            line.append(indent(depth))
             line.append(f"… {hidden} more", style="dim")
             lines.append(line)
 
@@ -211,6 +219,15 @@ def cpu_nodes(stacks: list[dict[str, Any]], phase: str) -> TreeNode:
     return root
 
 
+def sampled_time(hotspots: dict[str, Any], total: float) -> str:
+    """The sampled milliseconds, with what they cover and the run's wall time beside them."""
+    kind = "on-CPU time" if hotspots.get("on_cpu_only") else "wall time"
+    walls = hotspots.get("wall_ms") or {}
+    wall = sum(walls.get(phase, 0.0) for phase in ("init", "first_invoke"))
+    beside = f" of {wall:.1f} ms wall in init and first invoke" if wall else ""
+    return f"{total:.1f} ms {kind}{beside}"
+
+
 def cpu_section(hotspots: dict[str, Any], min_ms: float | None) -> list[Any]:
     stacks = hotspots.get("stacks", [])
     roots = [cpu_nodes(stacks, phase) for phase in ("init", "first_invoke")]
@@ -226,7 +243,7 @@ def cpu_section(hotspots: dict[str, Any], min_ms: float | None) -> list[Any]:
     threshold = min_ms if min_ms is not None else default_min_ms(roots)
     parts: list[Any] = [Text(
         f"CPU samples: {hotspots['samples']} from the {hotspots['sampler']} run{rate}, "
-        f"{total:.1f} ms (total, then self time)", style="bold",
+        f"{sampled_time(hotspots, total)} (total, then self time)", style="bold",
     )]
     parts.extend(tree_lines(roots, total, threshold, fold=True))
     return parts
@@ -271,7 +288,7 @@ def allocation_section(allocations: dict[str, Any]) -> list[Any]:
     for copy in allocations.get("copies", []):
         parts.append(Text(
             f"Copies: {copy['kind']} x{copy['calls']} in the {copy['phase'].replace('_', ' ')}, "
-            f"up to {copy['bytes'] / 1024:.0f} KiB, {copy['ms']:.1f} ms"
+            f"up to {copy['bytes'] / 1024:.0f} KiB, {copy['ms']:.1f} ms under tracemalloc"
         ))
     return parts
 
@@ -294,12 +311,21 @@ def sources_line(report: dict[str, Any]) -> Text | None:
     attribution = report.get("attribution")
     if attribution is None:
         return None
-    ok = sum(1 for run in report["runs"] if run["status"] == "ok")
-    pieces = [f"timings from {ok} clean runs"]
+    runs = report["runs"]
+    measured = sum(1 for run in runs
+                   if run.get("init_ms") is not None or run["status"] == "ok")
+    failed = sum(1 for run in runs if run["status"] != "ok")
+    pieces = []
+    if measured:
+        note = f" ({failed} failed)" if failed else ""
+        pieces.append(f"timings from {measured} clean run{'s' if measured != 1 else ''}"
+                      f"{note}")
     for run in attribution.get("runs", []):
         inflation = run.get("init_inflation")
         cost = f" (init {inflation:.1f}x the clean median)" if inflation else ""
         pieces.append(f"{run['instrument']} run{cost}")
+    if not pieces:
+        return None
     return Text("Sources: " + "; ".join(pieces), style="dim")
 
 
