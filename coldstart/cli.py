@@ -7,7 +7,7 @@ Command modules are imported inside each command so that `coldstart --help` and
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,14 +25,14 @@ app = typer.Typer(
 
 RunsOption = Annotated[int, typer.Option("--runs", help="Fresh interpreter processes to run.")]
 EventOption = Annotated[
-    Optional[str], typer.Option("--event", help="JSON file with the event (default: {}).")
+    str | None, typer.Option("--event", help="JSON file with the event (default: {}).")
 ]
 EnvOption = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option("--env", help="KEY=VALUE set in the handler's environment; repeatable."),
 ]
 PythonOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--python", help="Interpreter to run the handler under (default: this one)."),
 ]
 MemoryOption = Annotated[
@@ -45,7 +45,7 @@ InitTimeoutOption = Annotated[
     float, typer.Option("--init-timeout", help="Init phase timeout in seconds.")
 ]
 JsonOption = Annotated[
-    Optional[str], typer.Option("--json", help="Write the JSON report to FILE, or - for stdout.")
+    str | None, typer.Option("--json", help="Write the JSON report to FILE, or - for stdout.")
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 NoColorOption = Annotated[
@@ -81,10 +81,10 @@ def profile(
     target: Annotated[str, typer.Argument(
         help="app.py, app.py:function, or a handler string such as src/orders/app.handler."
     )],
-    handler: Annotated[Optional[str], typer.Option(
+    handler: Annotated[str | None, typer.Option(
         "--handler", help="Function in the file (default: handler, else lambda_handler)."
     )] = None,
-    root: Annotated[Optional[str], typer.Option(
+    root: Annotated[str | None, typer.Option(
         "--root", help="Task root a handler string is resolved against (default: .)."
     )] = None,
     runs: RunsOption = 10,
@@ -117,7 +117,7 @@ def print_error(message: str) -> None:
 
 
 def click_module():  # noqa: ANN201
-    """Return the click that typer runs on: vendored as typer._click since typer 0.24."""
+    """Return the click that typer runs on: newer typer (0.29 here) vendors it as typer._click."""
     try:
         from typer import _click as click
     except ImportError:

@@ -41,5 +41,6 @@ class Streams:
             self.err.print(message, markup=False)
 
     def warn(self, message: str) -> None:
-        """Print a warning to stderr, even with --quiet."""
-        self.err.print(f"warning: {message}", style="yellow", markup=False)
+        """Print a warning to stderr, unless --quiet."""
+        if not self.quiet:
+            self.err.print(f"warning: {message}", style="yellow", markup=False, soft_wrap=True)

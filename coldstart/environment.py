@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -43,23 +44,39 @@ def parse_env_pairs(pairs: list[str]) -> dict[str, str]:
     return env
 
 
+INTERPRETER_PROBE = (
+    "import json, platform, sys; print(json.dumps({"
+    "'python_version': platform.python_version(), 'executable': sys.executable, "
+    "'implementation': platform.python_implementation()}))"
+)
+
+
 @cache
-def python_minor_version(python: str) -> str:
-    """Return "3.X" for an interpreter, asking it once per process."""
+def probe_interpreter(python: str) -> dict[str, str]:
+    """Return the version, executable and implementation of an interpreter, asked once."""
     try:
-        output = subprocess.run(
-            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True, timeout=30, check=True,
-        ).stdout.strip()
+        completed = subprocess.run(
+            [python, "-c", INTERPRETER_PROBE], capture_output=True, text=True, timeout=30,
+        )
     except FileNotFoundError as error:
         raise EnvironmentProblem(
             f"interpreter not found: {python} (give an installed Python with --python)"
         ) from error
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
+    except (subprocess.TimeoutExpired, OSError) as error:
+        raise EnvironmentProblem(f"interpreter {python} failed to start: {error}") from error
+    try:
+        return json.loads(completed.stdout)
+    except ValueError:
+        detail = (completed.stderr.strip().splitlines() or ["no output"])[-1]
         raise EnvironmentProblem(
-            f"interpreter {python} failed to report its version: {error}"
-        ) from error
-    return output
+            f"interpreter {python} is not a working Python (exit status "
+            f"{completed.returncode}: {detail}); give another with --python"
+        ) from None
+
+
+def python_minor_version(python: str) -> str:
+    """Return "3.X" for an interpreter."""
+    return ".".join(probe_interpreter(python)["python_version"].split(".")[:2])
 
 
 def lambda_environment(target: Target, options: RunOptions) -> dict[str, str]:

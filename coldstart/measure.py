@@ -53,7 +53,7 @@ def timing_runs(
     with run_progress(streams, runs * len(variants), description) as advance:
         records = launch_series(pairs, runs, work_dir, on_run=advance)
     built = []
-    for variant, variant_records in zip(variants, records):
+    for variant, variant_records in zip(variants, records, strict=True):
         options = variant.options
         built.append([
             build_run(index, record, options.timeout_s, options.init_timeout_s)
@@ -69,7 +69,7 @@ def measure_variants(
     with work_folder() as work_dir:
         all_runs = timing_runs(variants, runs, streams, work_dir)
     reports = []
-    for variant, variant_runs in zip(variants, all_runs):
+    for variant, variant_runs in zip(variants, all_runs, strict=True):
         environment = describe_environment(variant.options.python, variant.options.memory_mb)
         reports.append(build_report(
             target_section(variant), environment, variant_runs,

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import os
 import platform
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from coldstart import __version__
+from coldstart.environment import probe_interpreter
 from coldstart.errors import UsageError
 from coldstart.stats import stability_warnings, summarize
 
@@ -23,12 +23,6 @@ SUMMARY_PHASES = (
     "startup_ms", "import_ms", "init_ms", "first_invoke_ms", "warm_invoke_ms",
     "cold_start_ms", "peak_rss_mib", "gc_pause_ms",
 )
-
-INTERPRETER_PROBE = (
-    "import json, platform, sys; print(json.dumps({'python_version': platform.python_version(),"
-    " 'executable': sys.executable, 'implementation': platform.python_implementation()}))"
-)
-
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -47,12 +41,8 @@ def cpu_model() -> str:
 
 def describe_environment(python: str, memory_mb: int) -> dict[str, Any]:
     """Describe the interpreter that ran the handler and the machine it ran on."""
-    output = subprocess.run(
-        [python, "-c", INTERPRETER_PROBE], capture_output=True, text=True, timeout=30
-    ).stdout
-    interpreter = json.loads(output) if output.strip() else {"executable": python}
     return {
-        **interpreter,
+        **probe_interpreter(python),
         "platform": platform.platform(),
         "machine": platform.machine(),
         "cpu_model": cpu_model(),

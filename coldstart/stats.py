@@ -13,6 +13,8 @@ P95_MIN_VALUES = 20
 # Spread thresholds above which a summary is flagged as unstable, as pyperf does.
 MAX_RELATIVE_STDEV = 0.10
 MAX_OVER_MEDIAN = 2.0
+# Fewer values than this say too little about the spread to warn about it.
+MIN_VALUES_FOR_WARNINGS = 3
 # Significance needs this many values on each side.
 MIN_VALUES_FOR_SIGNIFICANCE = 5
 
@@ -47,17 +49,20 @@ def summarize(values: Sequence[float]) -> dict[str, float | int] | None:
 
 
 def runs_for_stable_mean(summary: dict[str, float | int]) -> int:
-    """Estimate how many runs bring the standard error of the mean under 1 % of it."""
+    """Estimate the runs that put the 95 % confidence interval of the mean within ±5 %.
+
+    From n = (1.96 * stdev / (0.05 * mean))², assuming the spread stays as measured.
+    """
     mean = float(summary["mean"])
     if mean <= 0:
         return int(summary["n"])
     relative = float(summary["stdev"]) / mean
-    return max(int(summary["n"]), math.ceil((relative / 0.01) ** 2))
+    return max(int(summary["n"]), math.ceil((1.96 * relative / 0.05) ** 2))
 
 
 def stability_warnings(name: str, summary: dict[str, float | int] | None) -> list[str]:
     """Return pyperf-style warnings when the spread of a phase is large."""
-    if not summary or summary["n"] < 2:
+    if not summary or summary["n"] < MIN_VALUES_FOR_WARNINGS:
         return []
     warnings = []
     mean = float(summary["mean"])
@@ -110,7 +115,7 @@ def mann_whitney_u(ref: Sequence[float], changed: Sequence[float]) -> tuple[floa
         tied = j - i + 1
         tie_term += tied**3 - tied
         i = j + 1
-    rank_sum_changed = sum(r for r, (_, side) in zip(ranks, combined) if side == 1)
+    rank_sum_changed = sum(r for r, (_, side) in zip(ranks, combined, strict=True) if side == 1)
     u_changed = rank_sum_changed - n2 * (n2 + 1) / 2
     mean_u = n1 * n2 / 2
     total = n1 + n2

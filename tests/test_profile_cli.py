@@ -264,3 +264,34 @@ def test_version_does_not_import_heavy_modules() -> None:
     assert result.returncode == 0, result.stderr
     assert "coldstart 0.1.0" in result.stdout
     assert result.stdout.splitlines()[-1] == "heavy:"
+
+
+def installed_interpreters() -> list[str]:
+    """Other CPython versions on this machine, to run the worker under (3.9 to 3.14)."""
+    import glob
+    import shutil
+
+    found = []
+    for minor in range(9, 15):
+        # pyenv's shims fail for versions that are installed but not selected.
+        candidates = sorted(glob.glob(f"/root/.pyenv/versions/3.{minor}.*/bin/python3"))
+        on_path = shutil.which(f"python3.{minor}")
+        if on_path and "/shims/" not in on_path:
+            candidates.append(on_path)
+        if candidates:
+            found.append(candidates[0])
+    return found
+
+
+@pytest.mark.parametrize("python", installed_interpreters() or ["absent"])
+def test_worker_under_other_pythons(tmp_path: Path, python: str) -> None:
+    if python == "absent":
+        pytest.skip("no other CPython 3.9 to 3.14 installed")
+    code, report, output = profile_json(
+        tmp_path, "src/orders/app.lambda_handler", "--root",
+        str(FIXTURES / "package_relative"), "--python", python, runs=1,
+    )
+    assert code == 0, output
+    version = report["environment"]["python_version"]
+    assert f"/{version}/" in python or python.endswith(version.rsplit(".", 1)[0])
+    assert report["runs"][0]["init_ms"] > 0

@@ -85,14 +85,16 @@ def test_bootstrap_is_deterministic() -> None:
 
 
 def test_compare_slower() -> None:
-    result = compare_values([10.0 + i * 0.1 for i in range(10)], [20.0 + i * 0.1 for i in range(10)])
+    ref = [10.0 + i * 0.1 for i in range(10)]
+    result = compare_values(ref, [20.0 + i * 0.1 for i in range(10)])
     assert result.verdict == "slower"
     assert result.significant
     assert result.ratio == pytest.approx(20.45 / 10.45)
 
 
 def test_compare_faster() -> None:
-    result = compare_values([20.0 + i * 0.1 for i in range(10)], [10.0 + i * 0.1 for i in range(10)])
+    ref = [20.0 + i * 0.1 for i in range(10)]
+    result = compare_values(ref, [10.0 + i * 0.1 for i in range(10)])
     assert result.verdict == "faster"
 
 
