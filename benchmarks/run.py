@@ -24,14 +24,14 @@ from timing import COLDSTART, BenchmarkFailed, describe_machine, load_average
 class Rounds:
     """How many interleaved rounds each figure takes."""
 
-    overhead_hello: int = 12
-    overhead_boto3: int = 6
-    accuracy_hello: int = 8
-    accuracy_boto3: int = 6
+    overhead_hello: int = 16
+    overhead_boto3: int = 8
+    accuracy_hello: int = 12
+    accuracy_boto3: int = 10
     accuracy_runs_per_round: int = 5
-    own_startup: int = 30
-    fixed_cost: int = 10
-    attribution_total: int = 5
+    own_startup: int = 40
+    fixed_cost: int = 16
+    attribution_total: int = 6
 
 
 QUICK = Rounds(
@@ -62,8 +62,8 @@ def measure_all(rounds: Rounds) -> dict:
         figures.timing_overhead("boto3_clients", 20, rounds.overhead_boto3, timing_only),
     ]
     measured["accuracy"] = [
-        figures.accuracy("hello", rounds.accuracy_runs_per_round, rounds.accuracy_hello),
-        figures.accuracy(
+        *figures.accuracy("hello", rounds.accuracy_runs_per_round, rounds.accuracy_hello),
+        *figures.accuracy(
             "boto3_clients", rounds.accuracy_runs_per_round, rounds.accuracy_boto3
         ),
     ]

@@ -67,6 +67,24 @@ def wall_ms(command: Command) -> float:
     return elapsed_ms
 
 
+def clock_mark_ms(command: Command) -> float:
+    """Run a command that prints time.monotonic_ns(); return the ms from spawn to that mark.
+
+    time.monotonic_ns() is CLOCK_MONOTONIC on Linux, shared by every process, the clock
+    coldstart's launcher and worker use for init_ms.
+    """
+    start_ns = time.monotonic_ns()
+    completed = subprocess.run(
+        command.argv, cwd=command.cwd, env=command.env, stdin=subprocess.DEVNULL,
+        capture_output=True,
+    )
+    if completed.returncode != 0:
+        raise BenchmarkFailed(
+            f"{command.display()} exited with status {completed.returncode}"
+        )
+    return (int(completed.stdout) - start_ns) / 1e6
+
+
 def fixture_path(name: str) -> Path:
     return REPO / "fixtures" / name / "app.py"
 
@@ -97,10 +115,12 @@ class Paired:
 
     measured: list[float] = field(default_factory=list)
     baseline: list[float] = field(default_factory=list)
+    # The load averages when the first round started.
+    load_before: str = field(default_factory=lambda: load_average())
 
     @property
     def ratios(self) -> list[float]:
-        return [m / b for m, b in zip(self.measured, self.baseline)]
+        return [m / b for m, b in zip(self.measured, self.baseline, strict=True)]
 
     @property
     def ratio_of_medians(self) -> float:
