@@ -2,8 +2,9 @@
 
 A round measures both sides once, the measured command first in even rounds and the
 baseline first in odd ones, so that a change in the machine's load during the benchmark
-reaches both sides alike. A figure is the ratio of the two medians over all rounds; the
-per-round ratios give its spread.
+reaches both sides alike. A figure is the median of the per-round ratios: each ratio
+compares two measurements taken back to back, so a slow drift of the load cancels out,
+which it does not in the ratio of the two sides' medians (shown too).
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ class Figure:
     load_before: str
     # Extra values shown with the figure, such as the phases of an init_ms.
     details: dict[str, float] = field(default_factory=dict)
+    # Medians of the per-round differences, measured minus baseline, in ms.
+    difference_ms: float = 0.0
+
+    @property
+    def ratio_of_medians(self) -> float:
+        return self.measured_ms / self.baseline_ms
 
 
 def interleave(
@@ -76,14 +83,15 @@ def interleave(
 def wall_figure(
     title: str, fixture: str, command: str, baseline: str, paired: Paired, target: float
 ) -> Figure:
-    """Return the figure of two wall times: the ratio of their medians, at most `target`."""
-    ratio = paired.ratio_of_medians
+    """Return the figure of two wall times: the median per-round ratio, at most `target`."""
+    ratio = statistics.median(paired.ratios)
     return Figure(
         title=title, fixture=fixture, command=command, baseline=baseline,
         measured_ms=statistics.median(paired.measured),
         baseline_ms=statistics.median(paired.baseline),
         ratio=ratio, ratios=paired.ratios, target=f"at most {target:.2f}",
         met=ratio <= target, load_before=paired.load_before,
+        difference_ms=statistics.median(paired.differences),
     )
 
 
@@ -123,7 +131,8 @@ def accuracy(fixture: str, runs_per_round: int, rounds: int) -> list[Figure]:
 
     Returns two figures: against the wall time of the bare launches (spawn to exit), and
     against their own clock mark after the import (spawn to imported). Each bare launch
-    is followed by a marked one, so both baselines come from the same rounds.
+    is followed by a marked one, so both baselines come from the same rounds. With one
+    run per round, the two sides alternate run by run.
     """
     bare = bare_launch(fixture, MODULE_IMPORT)
     marked = bare_launch(fixture, MODULE_IMPORT_MARKED)
@@ -160,8 +169,12 @@ def accuracy(fixture: str, runs_per_round: int, rounds: int) -> list[Figure]:
         "coldstart startup_ms median (ms)": statistics.median(r["startup_ms"] for r in runs),
         "coldstart import_ms median (ms)": statistics.median(r["import_ms"] for r in runs),
     }
-    against_wall = init_ms / statistics.median(bare_ms)
-    against_mark = init_ms / statistics.median(marked_ms)
+    mark_ratios = [
+        init / statistics.median(marks)
+        for init, marks in zip(paired.measured, marked_rounds, strict=True)
+    ]
+    against_wall = statistics.median(paired.ratios)
+    against_mark = statistics.median(mark_ratios)
     return [
         Figure(
             title="accuracy of init_ms, against bare wall time", fixture=fixture,
@@ -176,11 +189,7 @@ def accuracy(fixture: str, runs_per_round: int, rounds: int) -> list[Figure]:
             fixture=fixture, command=shown.display(),
             baseline=f"`{marked.display()}`, from spawn to the printed mark",
             measured_ms=init_ms, baseline_ms=statistics.median(marked_ms),
-            ratio=against_mark,
-            ratios=[
-                init / statistics.median(marks)
-                for init, marks in zip(paired.measured, marked_rounds, strict=True)
-            ],
+            ratio=against_mark, ratios=mark_ratios,
             target="within 5 %", met=abs(against_mark - 1) <= 0.05,
             load_before=paired.load_before, details=details,
         ),

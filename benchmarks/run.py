@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python benchmarks/run.py --output docs/benchmarks.md [--quick]
 (`make bench` does this). Each figure is a ratio against a baseline measured in the
-same run, interleaved round by round; see figures.py. A full run takes about 8 minutes
+same run, interleaved round by round; see figures.py. A full run takes about 5 minutes
 on a 2-core machine; --quick takes fewer rounds, for trying the script out.
 """
 
@@ -26,17 +26,17 @@ class Rounds:
 
     overhead_hello: int = 16
     overhead_boto3: int = 8
-    accuracy_hello: int = 12
-    accuracy_boto3: int = 10
-    accuracy_runs_per_round: int = 5
+    accuracy_hello: int = 60
+    accuracy_boto3: int = 30
+    accuracy_runs_per_round: int = 1
     own_startup: int = 40
     fixed_cost: int = 16
     attribution_total: int = 6
 
 
 QUICK = Rounds(
-    overhead_hello=2, overhead_boto3=2, accuracy_hello=2, accuracy_boto3=2,
-    accuracy_runs_per_round=3, own_startup=4, fixed_cost=2, attribution_total=2,
+    overhead_hello=2, overhead_boto3=2, accuracy_hello=4, accuracy_boto3=3,
+    accuracy_runs_per_round=1, own_startup=4, fixed_cost=2, attribution_total=2,
 )
 
 

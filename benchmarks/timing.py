@@ -123,8 +123,8 @@ class Paired:
         return [m / b for m, b in zip(self.measured, self.baseline, strict=True)]
 
     @property
-    def ratio_of_medians(self) -> float:
-        return statistics.median(self.measured) / statistics.median(self.baseline)
+    def differences(self) -> list[float]:
+        return [m - b for m, b in zip(self.measured, self.baseline, strict=True)]
 
 
 def quartiles(values: Sequence[float]) -> tuple[float, float]:
