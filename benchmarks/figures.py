@@ -2,9 +2,10 @@
 
 A round measures both sides once, the measured command first in even rounds and the
 baseline first in odd ones, so that a change in the machine's load during the benchmark
-reaches both sides alike. A figure is the median of the per-round ratios: each ratio
-compares two measurements taken back to back, so a slow drift of the load cancels out,
-which it does not in the ratio of the two sides' medians (shown too).
+reaches both sides alike. A wall-time figure is the median of the per-round ratios: each
+compares two measurements taken back to back, so a slow drift of the load cancels out.
+The accuracy figure alternates single runs, so both sides sample the same load, and it
+is the ratio of the two sides' medians, as its definition asks.
 """
 
 from __future__ import annotations
@@ -57,6 +58,13 @@ class Figure:
     details: dict[str, float] = field(default_factory=dict)
     # Medians of the per-round differences, measured minus baseline, in ms.
     difference_ms: float = 0.0
+    # True when the figure is the ratio of the two sides' medians (runs alternating one
+    # by one), False when it is the median of the per-round ratios.
+    pooled: bool = False
+
+    @property
+    def median_round_ratio(self) -> float:
+        return statistics.median(self.ratios)
 
     @property
     def ratio_of_medians(self) -> float:
@@ -173,8 +181,8 @@ def accuracy(fixture: str, runs_per_round: int, rounds: int) -> list[Figure]:
         init / statistics.median(marks)
         for init, marks in zip(paired.measured, marked_rounds, strict=True)
     ]
-    against_wall = statistics.median(paired.ratios)
-    against_mark = statistics.median(mark_ratios)
+    against_wall = init_ms / statistics.median(bare_ms)
+    against_mark = init_ms / statistics.median(marked_ms)
     return [
         Figure(
             title="accuracy of init_ms, against bare wall time", fixture=fixture,
@@ -182,7 +190,7 @@ def accuracy(fixture: str, runs_per_round: int, rounds: int) -> list[Figure]:
             measured_ms=init_ms, baseline_ms=statistics.median(bare_ms),
             ratio=against_wall, ratios=paired.ratios, target="within 5 %",
             met=abs(against_wall - 1) <= 0.05, load_before=paired.load_before,
-            details=details,
+            details=details, pooled=True,
         ),
         Figure(
             title="accuracy of init_ms, against a clock mark after the import",
@@ -191,7 +199,7 @@ def accuracy(fixture: str, runs_per_round: int, rounds: int) -> list[Figure]:
             measured_ms=init_ms, baseline_ms=statistics.median(marked_ms),
             ratio=against_mark, ratios=mark_ratios,
             target="within 5 %", met=abs(against_mark - 1) <= 0.05,
-            load_before=paired.load_before, details=details,
+            load_before=paired.load_before, details=details, pooled=True,
         ),
     ]
 
@@ -230,15 +238,88 @@ def fixed_cost(fixture: str, rounds: int, timing_only: bool) -> Figure:
     return figure
 
 
-def attribution_total(fixture: str, runs: int, rounds: int) -> Figure:
-    """Wall time of a full `coldstart profile` against the same with --timing-only."""
-    full = coldstart_command(*profile_args(fixture, runs))
-    timing = coldstart_command(*profile_args(fixture, runs, "--timing-only"))
-    paired = interleave(
-        rounds, lambda: wall_ms(full), lambda: wall_ms(timing),
-        f"attribution total, {fixture}",
+def attribution_total(
+    fixture: str, runs: int, rounds: int, inflations: dict[str, list[float]],
+    sampler_errors: set[str],
+) -> Figure:
+    """Wall time of a full `coldstart profile` against the same with --timing-only.
+
+    Both sides write a JSON report; the full side's attribution runs add their init
+    inflation, one value per round and instrument, to `inflations`, and the reason
+    py-spy could not trace, if any, to `sampler_errors`.
+    """
+    with tempfile.TemporaryDirectory(prefix="coldstart-bench-") as folder:
+        full_json = Path(folder) / "full.json"
+        timing_json = Path(folder) / "timing.json"
+        full = coldstart_command(*profile_args(fixture, runs, "--json", str(full_json)))
+        timing = coldstart_command(
+            *profile_args(fixture, runs, "--timing-only", "--json", str(timing_json))
+        )
+
+        def measure() -> float:
+            elapsed_ms = wall_ms(full)
+            report = json.loads(full_json.read_text(encoding="utf-8"))
+            add_inflations(report, inflations)
+            error = (report.get("attribution") or {}).get("sampler_error")
+            if error:
+                sampler_errors.add(error)
+            return elapsed_ms
+
+        paired = interleave(
+            rounds, measure, lambda: wall_ms(timing), f"attribution total, {fixture}"
+        )
+    shown_full = coldstart_command(*profile_args(fixture, runs, "--json", "full.json"))
+    shown_timing = coldstart_command(
+        *profile_args(fixture, runs, "--timing-only", "--json", "timing.json")
     )
     return wall_figure(
-        "full profile against its timing runs", fixture, full.display(),
-        f"`{timing.display()}`", paired, 1.6,
+        "full profile against its timing runs", fixture, shown_full.display(),
+        f"`{shown_timing.display()}`", paired, 1.6,
     )
+
+
+def add_inflations(report: dict, inflations: dict[str, list[float]]) -> None:
+    """Add each attribution run's init against the report's clean median to `inflations`."""
+    clean = (report.get("summary") or {}).get("init_ms")
+    attribution = report.get("attribution") or {}
+    if not clean:
+        return
+    for run in attribution.get("runs", []):
+        if run.get("status") == "ok" and run.get("init_ms"):
+            inflations.setdefault(run["instrument"], []).append(
+                run["init_ms"] / clean["median"]
+            )
+
+
+@dataclass
+class Inflation:
+    """Init of one instrument's attribution runs against the clean median of each report."""
+
+    instrument: str
+    fixture: str
+    command: str
+    ratios: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.ratios)
+
+
+def sampler_inflation(
+    fixture: str, sampler: str, runs: int, rounds: int
+) -> tuple[list[float], str]:
+    """Profile with only one sampler's attribution run, `rounds` times.
+
+    Returns the sampler's inflations and the command as shown on the page.
+    """
+    inflations: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="coldstart-bench-") as folder:
+        json_path = Path(folder) / "report.json"
+        extra = ["--no-imports", "--no-alloc", "--sampler", sampler, "--json"]
+        command = coldstart_command(*profile_args(fixture, runs, *extra, str(json_path)))
+        for index in range(rounds):
+            wall_ms(command)
+            add_inflations(json.loads(json_path.read_text(encoding="utf-8")), inflations)
+            log(f"{sampler} inflation, {fixture}: round {index + 1}/{rounds}")
+    shown = coldstart_command(*profile_args(fixture, runs, *extra, "report.json"))
+    return inflations.get(sampler, []), shown.display()

@@ -26,17 +26,20 @@ class Rounds:
 
     overhead_hello: int = 16
     overhead_boto3: int = 8
-    accuracy_hello: int = 60
-    accuracy_boto3: int = 30
+    accuracy_hello: int = 100
+    accuracy_boto3: int = 40
     accuracy_runs_per_round: int = 1
     own_startup: int = 40
     fixed_cost: int = 16
     attribution_total: int = 6
+    attribution_hello: int = 6
+    pyinstrument: int = 6
 
 
 QUICK = Rounds(
     overhead_hello=2, overhead_boto3=2, accuracy_hello=4, accuracy_boto3=3,
     accuracy_runs_per_round=1, own_startup=4, fixed_cost=2, attribution_total=2,
+    attribution_hello=2, pyinstrument=2,
 )
 
 
@@ -47,6 +50,48 @@ def profile_supports(option: str) -> bool:
         env=dict(os.environ, COLUMNS="200", NO_COLOR="1"),
     )
     return option in completed.stdout
+
+
+def instrument_settings() -> dict[str, str]:
+    """Return the default setting of each instrument, as coldstart defines it."""
+    try:
+        from coldstart.attribution.runner import DEFAULT_ALLOC_FRAMES
+        from coldstart.attribution.sampling import PY_SPY_RATE_HZ, PYINSTRUMENT_INTERVAL_S
+    except ImportError:
+        return {}
+    return {
+        "importtime": "`-X importtime`",
+        "tracemalloc": f"`-X tracemalloc={DEFAULT_ALLOC_FRAMES}` (default `--alloc-frames`)",
+        "py-spy": f"`py-spy record` at {PY_SPY_RATE_HZ} Hz (default rate)",
+        "pyinstrument": f"in-process, {PYINSTRUMENT_INTERVAL_S * 1000:g} ms interval (default)",
+    }
+
+
+def measure_attribution(rounds: Rounds, results: dict) -> None:
+    """Measure the full profile against its timing runs, and each instrument's inflation."""
+    measured = results["figures"]
+    inflation_rows = []
+    sampler_errors: set[str] = set()
+    for fixture, figure_rounds in (
+        ("boto3_clients", rounds.attribution_total), ("hello", rounds.attribution_hello)
+    ):
+        by_instrument: dict[str, list[float]] = {}
+        figure = figures.attribution_total(
+            fixture, 10, figure_rounds, by_instrument, sampler_errors
+        )
+        measured.setdefault("attribution_total", []).append(figure)
+        pyinstrument, pyinstrument_command = figures.sampler_inflation(
+            fixture, "pyinstrument", 5, rounds.pyinstrument
+        )
+        by_instrument.setdefault("pyinstrument", []).extend(pyinstrument)
+        for instrument in ("importtime", "tracemalloc", "py-spy", "pyinstrument"):
+            command = pyinstrument_command if instrument == "pyinstrument" else figure.command
+            inflation_rows.append(figures.Inflation(
+                instrument, fixture, command, by_instrument.get(instrument, [])
+            ))
+    measured["inflation"] = inflation_rows
+    results["instrument_settings"] = instrument_settings()
+    results["sampler_errors"] = sorted(sampler_errors)
 
 
 def measure_all(rounds: Rounds) -> dict:
@@ -68,9 +113,7 @@ def measure_all(rounds: Rounds) -> dict:
         ),
     ]
     if timing_only:
-        measured["attribution_total"] = figures.attribution_total(
-            "boto3_clients", 10, rounds.attribution_total
-        )
+        measure_attribution(rounds, results)
     results["load_after"] = load_average()
     results["elapsed_s"] = figures.elapsed_s()
     return results
