@@ -61,6 +61,10 @@ class Figure:
     # True when the figure is the ratio of the two sides' medians (runs alternating one
     # by one), False when it is the median of the per-round ratios.
     pooled: bool = False
+    # Medians in ms of what a full profile's reports record: the wall time of each
+    # attribution run by instrument, of all of them and of the timing runs, and the
+    # clean init median (keys: instrument names and the constants above).
+    costs: dict[str, float] = field(default_factory=dict)
 
     @property
     def median_round_ratio(self) -> float:
@@ -246,8 +250,11 @@ def attribution_total(
 
     Both sides write a JSON report; the full side's attribution runs add their init
     inflation, one value per round and instrument, to `inflations`, and the reason
-    py-spy could not trace, if any, to `sampler_errors`.
+    py-spy could not trace, if any, to `sampler_errors`. The figure's details hold the
+    median wall time of each attribution run and of the timing runs, as the full reports
+    record them.
     """
+    walls: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="coldstart-bench-") as folder:
         full_json = Path(folder) / "full.json"
         timing_json = Path(folder) / "timing.json"
@@ -259,7 +266,7 @@ def attribution_total(
         def measure() -> float:
             elapsed_ms = wall_ms(full)
             report = json.loads(full_json.read_text(encoding="utf-8"))
-            add_inflations(report, inflations)
+            add_inflations(report, inflations, walls)
             error = (report.get("attribution") or {}).get("sampler_error")
             if error:
                 sampler_errors.add(error)
@@ -272,14 +279,29 @@ def attribution_total(
     shown_timing = coldstart_command(
         *profile_args(fixture, runs, "--timing-only", "--json", "timing.json")
     )
-    return wall_figure(
+    figure = wall_figure(
         "full profile against its timing runs", fixture, shown_full.display(),
         f"`{shown_timing.display()}`", paired, 1.6,
     )
+    figure.costs = {name: statistics.median(values) for name, values in walls.items()}
+    return figure
 
 
-def add_inflations(report: dict, inflations: dict[str, list[float]]) -> None:
-    """Add each attribution run's init against the report's clean median to `inflations`."""
+# Keys of `walls` for the report's totals and its clean init median, beside one key
+# per instrument.
+ALL_ATTRIBUTION_RUNS = "all attribution runs"
+TIMING_RUNS = "timing runs"
+CLEAN_INIT = "clean init"
+
+
+def add_inflations(
+    report: dict, inflations: dict[str, list[float]], walls: dict[str, list[float]] | None = None
+) -> None:
+    """Add each attribution run's init against the report's clean median to `inflations`.
+
+    With `walls`, also add the wall time of each attribution run, of all of them and of
+    the timing runs, where the report records them.
+    """
     clean = (report.get("summary") or {}).get("init_ms")
     attribution = report.get("attribution") or {}
     if not clean:
@@ -289,6 +311,14 @@ def add_inflations(report: dict, inflations: dict[str, list[float]]) -> None:
             inflations.setdefault(run["instrument"], []).append(
                 run["init_ms"] / clean["median"]
             )
+        if walls is not None and run.get("wall_ms"):
+            walls.setdefault(run["instrument"], []).append(run["wall_ms"])
+    if walls is None:
+        return
+    walls.setdefault(CLEAN_INIT, []).append(clean["median"])
+    for key, name in (("wall_ms", ALL_ATTRIBUTION_RUNS), ("timing_runs_wall_ms", TIMING_RUNS)):
+        if attribution.get(key):
+            walls.setdefault(name, []).append(attribution[key])
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from figures import Figure
+from figures import ALL_ATTRIBUTION_RUNS, CLEAN_INIT, TIMING_RUNS, Figure
 from timing import git_revision, quartiles
 
 
@@ -270,13 +270,74 @@ def attribution_section(results: dict) -> list[str]:
     ])
     for figure in measured["attribution_total"]:
         lines.extend([f"#### {figure.fixture}", "", *commands(figure), ""])
+        lines.extend(attribution_costs(figure, results))
         if not figure.met and figure.fixture == "boto3_clients":
-            lines.extend([
-                f"**Missed by {figure.ratio - 1.6:.2f}.** Per-round ratios: {spread(figure)}.",
-                "",
-            ])
+            lines.extend(attribution_miss(figure, results))
     lines.extend(inflation_table(results))
     return lines
+
+
+def attribution_costs(figure: Figure, results: dict) -> list[str]:
+    """Tabulate where a full profile's extra time goes, from its reports' wall times."""
+    costs = figure.costs
+    clean_ms = costs.get(CLEAN_INIT)
+    if not clean_ms or TIMING_RUNS not in costs:
+        return []
+    inflations = {
+        row.instrument: row.median for row in results["figures"]["inflation"]
+        if row.fixture == figure.fixture and row.ratios
+    }
+    lines = [
+        "Where the time goes, as medians over these full profiles of the wall times their "
+        f"reports record (clean init median {clean_ms:.0f} ms):",
+        "",
+        "| part | wall time (ms) | init (ms), from the inflation | after init (ms) |",
+        "| --- | ---: | ---: | ---: |",
+        f"| 10 timing runs | {costs[TIMING_RUNS]:.0f} | - | - |",
+    ]
+    for instrument, wall in costs.items():
+        if instrument in (CLEAN_INIT, TIMING_RUNS, ALL_ATTRIBUTION_RUNS):
+            continue
+        inflation = inflations.get(instrument)
+        if inflation is None:
+            lines.append(f"| {instrument} run | {wall:.0f} | - | - |")
+            continue
+        init_ms = inflation * clean_ms
+        lines.append(
+            f"| {instrument} run | {wall:.0f} | {init_ms:.0f} | {wall - init_ms:.0f} |"
+        )
+    if ALL_ATTRIBUTION_RUNS in costs:
+        lines.append(f"| all attribution runs | {costs[ALL_ATTRIBUTION_RUNS]:.0f} | - | - |")
+    return [*lines, ""]
+
+
+def attribution_miss(figure: Figure, results: dict) -> list[str]:
+    """Explain a missed full-profile target from the runs' wall times and inflations."""
+    instruments = {
+        name: wall for name, wall in figure.costs.items()
+        if name not in (CLEAN_INIT, TIMING_RUNS, ALL_ATTRIBUTION_RUNS)
+    }
+    clean_inits = sum(
+        row.median for row in results["figures"]["inflation"]
+        if row.fixture == figure.fixture and row.ratios and row.instrument in instruments
+    )
+    text = f"**Missed by {figure.ratio - 1.6:.2f}** (per-round ratios: {spread(figure)})."
+    clean_ms = figure.costs.get(CLEAN_INIT)
+    if instruments and clean_ms:
+        costliest = max(instruments, key=instruments.__getitem__)
+        inits_ms = clean_inits * clean_ms
+        text += (
+            f" The inits of the attribution runs alone add up to {clean_inits:.1f} clean "
+            f"inits (the inflations below), about {inits_ms:.0f} ms; against the "
+            f"{figure.baseline_ms:.0f} ms of the `--timing-only` command, that puts the "
+            f"ratio at about {1 + inits_ms / figure.baseline_ms:.2f} before any time after "
+            f"init (above) is counted. The {costliest} run is "
+            "the largest part. What would meet the target: a cheaper "
+            f"{costliest} run (its init inflation, and the work after the invoke that its "
+            "`after init` column shows), or more timing runs per command, since the "
+            "attribution runs are paid once (`--runs 20` halves their relative cost)."
+        )
+    return [text, ""]
 
 
 def inflation_table(results: dict) -> list[str]:
