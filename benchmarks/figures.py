@@ -5,7 +5,7 @@ baseline first in odd ones, so that a change in the machine's load during the be
 reaches both sides alike. A wall-time figure is the median of the per-round ratios: each
 compares two measurements taken back to back, so a slow drift of the load cancels out.
 The accuracy figure alternates single runs, so both sides sample the same load, and it
-is the ratio of the two sides' medians, as its definition asks.
+is the ratio of the two sides' medians, as the target defines it.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ MODULE_IMPORT = "import app; import os; os._exit(0)"
 # The same launch, printing the clock when the module is imported: spawn to imported by
 # the clock init_ms uses, with no exit or reaping in it.
 MODULE_IMPORT_MARKED = (
-    "import app; import os, time; os.write(1, b'%d' % time.monotonic_ns()); os._exit(0)"
+    'import app; import os, time; os.write(1, b"%d" % time.monotonic_ns()); os._exit(0)'
 )
 
 
@@ -244,15 +244,15 @@ def fixed_cost(fixture: str, rounds: int, timing_only: bool) -> Figure:
 
 def attribution_total(
     fixture: str, runs: int, rounds: int, inflations: dict[str, list[float]],
-    sampler_errors: set[str],
+    notes: set[str],
 ) -> Figure:
     """Wall time of a full `coldstart profile` against the same with --timing-only.
 
-    Both sides write a JSON report; the full side's attribution runs add their init
-    inflation, one value per round and instrument, to `inflations`, and the reason
-    py-spy could not trace, if any, to `sampler_errors`. The figure's details hold the
-    median wall time of each attribution run and of the timing runs, as the full reports
-    record them.
+    Both sides write a JSON report. The full side's attribution runs add their init
+    inflation, one value per round and instrument, to `inflations`, and the reports'
+    attribution notes (py-spy unable to trace, a fallback sampler) to `notes`. The
+    figure's costs hold the median wall time of each attribution run and of the timing
+    runs, as the full reports record them.
     """
     walls: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="coldstart-bench-") as folder:
@@ -267,9 +267,10 @@ def attribution_total(
             elapsed_ms = wall_ms(full)
             report = json.loads(full_json.read_text(encoding="utf-8"))
             add_inflations(report, inflations, walls)
-            error = (report.get("attribution") or {}).get("sampler_error")
-            if error:
-                sampler_errors.add(error)
+            attribution = report.get("attribution") or {}
+            notes.update(attribution.get("notes") or [])
+            if attribution.get("sampler_error"):
+                notes.add(attribution["sampler_error"])
             return elapsed_ms
 
         paired = interleave(
@@ -287,8 +288,7 @@ def attribution_total(
     return figure
 
 
-# Keys of `walls` for the report's totals and its clean init median, beside one key
-# per instrument.
+# Keys of `walls` and Figure.costs, beside one key per instrument.
 ALL_ATTRIBUTION_RUNS = "all attribution runs"
 TIMING_RUNS = "timing runs"
 CLEAN_INIT = "clean init"

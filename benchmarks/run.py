@@ -17,7 +17,7 @@ from pathlib import Path
 
 import figures
 from page import render_page
-from timing import COLDSTART, BenchmarkFailed, describe_machine, load_average
+from timing import COLDSTART, BenchmarkFailed, describe_machine, import_time_ms, load_average
 
 
 @dataclass
@@ -71,13 +71,13 @@ def measure_attribution(rounds: Rounds, results: dict) -> None:
     """Measure the full profile against its timing runs, and each instrument's inflation."""
     measured = results["figures"]
     inflation_rows = []
-    sampler_errors: set[str] = set()
+    notes: set[str] = set()
     for fixture, figure_rounds in (
         ("boto3_clients", rounds.attribution_total), ("hello", rounds.attribution_hello)
     ):
         by_instrument: dict[str, list[float]] = {}
         figure = figures.attribution_total(
-            fixture, 10, figure_rounds, by_instrument, sampler_errors
+            fixture, 10, figure_rounds, by_instrument, notes
         )
         measured.setdefault("attribution_total", []).append(figure)
         pyinstrument, pyinstrument_command = figures.sampler_inflation(
@@ -91,7 +91,7 @@ def measure_attribution(rounds: Rounds, results: dict) -> None:
             ))
     measured["inflation"] = inflation_rows
     results["instrument_settings"] = instrument_settings()
-    results["sampler_errors"] = sorted(sampler_errors)
+    results["attribution_notes"] = sorted(notes)
 
 
 def measure_all(rounds: Rounds) -> dict:
@@ -114,6 +114,7 @@ def measure_all(rounds: Rounds) -> dict:
     ]
     if timing_only:
         measure_attribution(rounds, results)
+    results["adapters_import_ms"] = import_time_ms("typer._adapters", after="typer")
     results["load_after"] = load_average()
     results["elapsed_s"] = figures.elapsed_s()
     return results

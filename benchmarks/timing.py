@@ -85,6 +85,24 @@ def clock_mark_ms(command: Command) -> float:
     return (int(completed.stdout) - start_ns) / 1e6
 
 
+def import_time_ms(module: str, after: str, launches: int = 5) -> float:
+    """Return the median cumulative import time of `module`, imported after `after`.
+
+    Read from `python -X importtime -c "import AFTER; import MODULE"`, whose last line
+    is the module imported last.
+    """
+    values = []
+    for _ in range(launches):
+        completed = subprocess.run(
+            [PYTHON, "-X", "importtime", "-c", f"import {after}; import {module}"],
+            capture_output=True, text=True, check=True,
+        )
+        line = completed.stderr.strip().splitlines()[-1]
+        cumulative_us = line.split("|")[1]
+        values.append(int(cumulative_us) / 1000)
+    return statistics.median(values)
+
+
 def fixture_path(name: str) -> Path:
     return REPO / "fixtures" / name / "app.py"
 
