@@ -4,8 +4,8 @@ A round measures both sides once, the measured command first in even rounds and 
 baseline first in odd ones, so that a change in the machine's load during the benchmark
 reaches both sides alike. A wall-time figure is the median of the per-round ratios: each
 compares two measurements taken back to back, so a slow drift of the load cancels out.
-The accuracy figure alternates single runs, so both sides sample the same load, and it
-is the ratio of the two sides' medians, as the target defines it.
+The accuracy figure alternates a few runs at a time, so both sides sample the same load,
+and it is the ratio of the two sides' medians, as the target defines it.
 """
 
 from __future__ import annotations
@@ -138,23 +138,27 @@ def report_runs(command: Command, json_path: Path) -> list[dict]:
     return [run for run in report["runs"] if run["status"] == "ok"]
 
 
-def accuracy(fixture: str, runs_per_round: int, rounds: int) -> list[Figure]:
+def accuracy(
+    fixture: str, runs_per_round: int, rounds: int, timing_only: bool
+) -> list[Figure]:
     """Median init_ms of coldstart's reports against bare launches that import the module.
 
     Returns two figures: against the wall time of the bare launches (spawn to exit), and
     against their own clock mark after the import (spawn to imported). Each bare launch
-    is followed by a marked one, so both baselines come from the same rounds. With one
-    run per round, the two sides alternate run by run.
+    is followed by a marked one, so both baselines come from the same rounds.
     """
     bare = bare_launch(fixture, MODULE_IMPORT)
     marked = bare_launch(fixture, MODULE_IMPORT_MARKED)
+    # Attribution runs come after the timing runs and never change init_ms; skipping
+    # them only saves time.
+    extra = ["--timing-only"] if timing_only else []
     runs: list[dict] = []
     bare_ms: list[float] = []
     marked_rounds: list[list[float]] = []
     with tempfile.TemporaryDirectory(prefix="coldstart-bench-") as folder:
         json_path = Path(folder) / "report.json"
         profile = coldstart_command(
-            *profile_args(fixture, runs_per_round, "--json", str(json_path))
+            *profile_args(fixture, runs_per_round, *extra, "--json", str(json_path))
         )
 
         def measure() -> float:
@@ -175,7 +179,9 @@ def accuracy(fixture: str, runs_per_round: int, rounds: int) -> list[Figure]:
         paired = interleave(rounds, measure, baseline, f"accuracy, {fixture}")
     init_ms = statistics.median(run["init_ms"] for run in runs)
     marked_ms = [value for marks in marked_rounds for value in marks]
-    shown = coldstart_command(*profile_args(fixture, runs_per_round, "--json", "report.json"))
+    shown = coldstart_command(
+        *profile_args(fixture, runs_per_round, *extra, "--json", "report.json")
+    )
     details = {
         "runs on each side": len(runs),
         "coldstart startup_ms median (ms)": statistics.median(r["startup_ms"] for r in runs),

@@ -189,6 +189,7 @@ def overhead_breakdown(results: dict) -> list[str]:
 
 
 def accuracy_section(results: dict) -> list[str]:
+    per_round = results["accuracy_runs_per_round"]
     lines = [
         "## Accuracy of init_ms",
         "",
@@ -196,8 +197,9 @@ def accuracy_section(results: dict) -> list[str]:
         "the clock marks of the launcher and the worker) against the median of bare "
         "launches that import the module and leave with `os._exit(0)`. Both sides use the "
         "same interpreter, working directory and environment as in the timing overhead. "
-        "Target: within 5 %. Each round is one `coldstart profile --runs 1 --json` and one "
-        "bare launch of each kind below, so the two sides alternate run by run.",
+        f"Target: within 5 %. Each round is one `coldstart profile --runs {per_round}` "
+        f"writing a report, then {per_round} bare launches of each kind below, so the two "
+        f"sides alternate every {per_round} runs.",
         "",
         "Two baselines come from the same rounds, because the wall time of a bare launch "
         "does not end where `init_ms` ends:",
@@ -222,7 +224,7 @@ def accuracy_section(results: dict) -> list[str]:
         if not figure.met:
             lines.extend([
                 f"**Missed by {abs(figure.ratio - 1) * 100 - 5:.1f} points** "
-                f"({(figure.ratio - 1) * 100:+.1f} %). The ratios of single runs spread from "
+                f"({(figure.ratio - 1) * 100:+.1f} %). The per-round ratios spread from "
                 f"{spread(figure)}, and the median per-round ratio is "
                 f"{(figure.median_round_ratio - 1) * 100:+.1f} %: when the two estimates "
                 "disagree by more than the target, the load of the machine, not coldstart, "
@@ -408,8 +410,8 @@ def render_page(results: dict) -> str:
         "back to back (coldstart first in even rounds, the baseline first in odd ones). "
         "A wall-time figure is the median of the per-round ratios, because a slow change "
         "in the load of this shared machine cancels out within a round. The accuracy "
-        "figures alternate single runs, so that both sides sample the same load, and are "
-        "the ratio of the two sides' medians, as their definition asks. The figure is in "
+        "figures alternate a few runs at a time, so that both sides sample the same load, and are "
+        "the ratio of the two sides' medians, as the target defines them. The figure is in "
         "bold; the other estimate is shown beside it, and the range of the per-round "
         "ratios shows how noisy the run was. These are benchmarks, not tests: no test "
         "asserts a time.",
