@@ -243,9 +243,9 @@ def accuracy_miss(figure: Figure) -> str:
         " The two estimates agree, so the difference is coldstart's own: the worker's "
         "start and the launcher's spawn (a script run from bytecode instead of `-c`, two "
         "more pipes, a new session, three threads started in the parent to drain the "
-        "pipes while the child starts on a 2-core machine). On the hello fixture this "
-        "fixed part is a large fraction of a 17 ms init; on boto3_clients it is within "
-        "the target. Finding which of those parts dominates is the next step."
+        "pipes while the child starts). That part is about the same for every handler, "
+        "so it weighs most on the smallest init. Finding which of those parts dominates "
+        "is the next step."
     )
 
 
