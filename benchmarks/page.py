@@ -153,10 +153,10 @@ def overhead_breakdown(results: dict) -> list[str]:
         f"run**{noise_note}.",
         "",
         "- Per command: the interpreter that runs coldstart with its site packages, typer "
-        "and click, pydantic (typer 0.29 imports it to build a `TypeAdapter` for each "
-        "option of the command it runs: importing `typer._adapters` after typer took "
-        f"{results['adapters_import_ms']:.0f} ms by `python -X importtime` in this run), "
-        "rich's console, and coldstart's own modules.",
+        "and click, pydantic, rich's console, and coldstart's own modules. typer 0.29 "
+        "imports pydantic to build a `TypeAdapter` for each option of the command it runs. "
+        "Importing `typer._adapters` after typer took "
+        f"{results['adapters_import_ms']:.0f} ms by `python -X importtime` in this run.",
         "- Per run: the worker's messages (importing `json` and listing the modules "
         "loaded at init), reading its configuration, three threads in the launcher to drain "
         "the pipes, and reaping the process group.",
@@ -169,7 +169,7 @@ def overhead_breakdown(results: dict) -> list[str]:
         needed_launch_ms = (per_command / runs + max(per_run, 0)) / 0.10
         lines.extend([
             f"**The hello fixture misses the target by {hello.ratio - 1.10:.2f}**, and no "
-            "change inside the runs can meet it: a bare hello launch takes only "
+            "change inside the runs can meet it. A bare hello launch takes only "
             f"{bare_launch_ms:.1f} ms, so the per-command cost alone puts the ratio at "
             f"{floor:.2f} even if a run cost nothing extra. With 20 runs, the target holds "
             f"for handlers whose bare launch takes at least {needed_launch_ms:.0f} ms, which "
@@ -240,12 +240,12 @@ def accuracy_miss(figure: Figure) -> str:
             "machine, not coldstart, decides the verdict; a quieter run is needed."
         )
     return text + (
-        " The two estimates agree, so the difference is coldstart's own: the worker's "
-        "start and the launcher's spawn (a script run from bytecode instead of `-c`, two "
-        "more pipes, a new session, three threads started in the parent to drain the "
-        "pipes while the child starts). That part is about the same for every handler, "
-        "so it weighs most on the smallest init. Finding which of those parts dominates "
-        "is the next step."
+        " The two estimates agree, so the difference is coldstart's own. It comes from "
+        "the worker's start and the launcher's spawn: a script run from bytecode instead "
+        "of `-c`, two more pipes, a new session, and three threads started in the parent "
+        "to drain the pipes while the child starts. That part is about the same for every "
+        "handler, so it weighs most on the smallest init. Which of those parts dominates "
+        "is not measured yet."
     )
 
 
@@ -356,14 +356,14 @@ def attribution_miss(figure: Figure, results: dict) -> list[str]:
         inits_ms = clean_inits * clean_ms
         text += (
             f" The inits of the attribution runs alone add up to {clean_inits:.1f} clean "
-            f"inits (the inflations below), about {inits_ms:.0f} ms; against the "
+            f"inits (the inflations below), about {inits_ms:.0f} ms. Against the "
             f"{figure.baseline_ms:.0f} ms of the `--timing-only` command, that puts the "
             f"ratio at about {1 + inits_ms / figure.baseline_ms:.2f} before any time after "
-            f"init (above) is counted. The {costliest} run is "
-            "the largest part. What would meet the target: a cheaper "
-            f"{costliest} run (its init inflation, and the work after the invoke that its "
-            "`after init` column shows), or more timing runs per command, since the "
-            "attribution runs are paid once (`--runs 20` halves their relative cost)."
+            f"init (above) is counted. The {costliest} run is the largest part. Two changes "
+            f"would meet the target. One is a cheaper {costliest} run: its init inflation, "
+            "and the work after the invoke that its `after init` column shows. The other is "
+            "more timing runs per command, because the attribution runs are paid once "
+            "(`--runs 20` halves their relative cost)."
         )
     return [text, ""]
 
