@@ -183,12 +183,20 @@ def load_average() -> str:
         return "unknown"
 
 
-def git_revision() -> str:
+def git_revision(ignored: str = "docs/benchmarks.md") -> str:
+    """Return the commit measured, with "+changes" when files other than `ignored` differ.
+
+    The page itself is rewritten by every run, so its own changes are not counted.
+    """
     try:
-        completed = subprocess.run(
-            ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True,
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
             text=True, check=True,
-        )
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--", ".", f":!{ignored}"], cwd=REPO,
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return completed.stdout.strip()
+    return f"{commit}+changes" if changed else commit
