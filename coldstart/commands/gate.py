@@ -1,0 +1,292 @@
+"""Gate cold starts in CI: compare with a git ref or a stored baseline, and check budgets."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coldstart.commands.common import check_python, load_event
+from coldstart.console import Streams
+from coldstart.environment import parse_env_pairs
+from coldstart.errors import GateFailed, TargetFailed, UsageError
+from coldstart.gate.baseline import describe_key, environment_key, load_baseline, select_entry
+from coldstart.gate.checks import ERROR, FAIL, CheckResult, Reference, check_target, failures
+from coldstart.gate.config import GateConfig, TargetConfig, load_config
+from coldstart.gate.worktree import rebase_folder, ref_worktree, repository_root
+from coldstart.launcher import RunOptions
+from coldstart.measure import Variant, measure_variants
+from coldstart.model import describe_environment
+from coldstart.render.json_file import write_text_atomically
+from coldstart.target import resolve_target
+
+GATE_SCHEMA = "coldstart.gate/1"
+WEAK_EVIDENCE = (
+    "absolute timings stored by another job, perhaps on another machine, are weak "
+    "evidence: noise between CI jobs is far larger than within one. --against REF "
+    "measures both sides in this job, runs interleaved"
+)
+
+
+@dataclass
+class GateRequest:
+    """Everything `coldstart gate` and `coldstart baseline save` were asked to do."""
+
+    # Configuration keys given as flags; None means not given.
+    flags: dict[str, Any] = field(default_factory=dict)
+    targets: list[str] = field(default_factory=list)
+    handler: str | None = None
+    root: str | None = None
+    event: str | None = None
+    env: list[str] = field(default_factory=list)
+    config_path: str | None = None
+    junit: str | None = None
+    markdown: str | None = None
+    json_path: str | None = None
+
+
+@dataclass
+class Outcome:
+    """One target's current report and what it was compared with."""
+
+    target: TargetConfig
+    report: dict[str, Any]
+    reference: Reference | None
+
+
+def cli_targets(request: GateRequest) -> list[TargetConfig]:
+    """Turn TARGET arguments into target configurations relative to the current folder."""
+    env = parse_env_pairs(request.env)
+    return [
+        TargetConfig(name=text, target=text, base_dir=Path.cwd().resolve(),
+                     handler=request.handler, root=request.root, event=request.event, env=env)
+        for text in request.targets
+    ]
+
+
+def load_gate_config(request: GateRequest) -> GateConfig:
+    """Read the configuration; raise UsageError when there is nothing to gate."""
+    targets = cli_targets(request)
+    config_path = Path(request.config_path) if request.config_path else None
+    config = load_config(request.flags, targets or None, config_path)
+    if not config.targets:
+        raise UsageError(
+            "nothing to gate: give a TARGET, or add [[tool.coldstart.targets]] with a "
+            "target key to pyproject.toml"
+        )
+    return config
+
+
+def resolve_in(target: TargetConfig, base_dir: Path) -> Any:
+    """Resolve the target's TARGET string with relative paths taken from base_dir."""
+    file_part, colon, function = target.target.partition(":")
+    if file_part.endswith(".py"):
+        path = Path(file_part)
+        text = str(path if path.is_absolute() else base_dir / path) + colon + function
+        root = str(base_dir / target.root) if target.root else None
+    else:
+        text = target.target
+        root = str(base_dir / (target.root or "."))
+    return resolve_target(text, target.handler, root)
+
+
+def build_variant(
+    target: TargetConfig, config: GateConfig, python: str, base_dir: Path | None = None,
+    label: str | None = None,
+) -> Variant:
+    """Build one variant; base_dir replaces the target's folder (a worktree at a ref).
+
+    The event file always comes from the target's own folder, so both sides of a
+    comparison get the same event.
+    """
+    resolved = resolve_in(target, base_dir or target.base_dir)
+    event_path = str(target.base_dir / target.event) if target.event else None
+    options = RunOptions(
+        python=python,
+        event=load_event(event_path),
+        env=dict(target.env),
+        memory_mb=config.memory,
+        timeout_s=config.timeout,
+        init_timeout_s=config.init_timeout,
+        warm_invokes=config.warm_invokes,
+    )
+    return Variant(resolved, options, label or target.name)
+
+
+def check_output_folders(*paths: str | None) -> None:
+    """Raise UsageError before measuring when an output file's folder does not exist."""
+    for path in paths:
+        if path and path != "-" and not Path(path).resolve().parent.is_dir():
+            raise UsageError(f"output folder not found for {path}: create it first")
+
+
+def measure_against(
+    config: GateConfig, python: str, streams: Streams
+) -> tuple[list[Outcome], str]:
+    """Measure each target at the ref and in the working tree, runs interleaved."""
+    ref = config.against or ""
+    current = [build_variant(target, config, python) for target in config.targets]
+    repository = repository_root(Path.cwd())
+    outcomes = []
+    with ref_worktree(ref, Path.cwd()) as (worktree, commit):
+        description = f"{ref} ({commit[:10]})"
+        streams.note(f"measuring {ref} at {commit[:10]} in a temporary worktree, "
+                     f"interleaved with the working tree, {config.runs} runs each")
+        for target, variant in zip(config.targets, current, strict=True):
+            try:
+                ref_base = rebase_folder(target.base_dir, repository, worktree)
+                ref_variant = build_variant(target, config, python, ref_base,
+                                            label=f"{target.name} @ {ref}")
+            except UsageError as error:
+                [report] = measure_variants([variant], config.runs, streams)
+                reason = f"not measurable at {ref}: {error}"
+                outcomes.append(Outcome(target, report, Reference(None, description, reason)))
+                continue
+            ref_report, report = measure_variants([ref_variant, variant], config.runs, streams)
+            reference = Reference(ref_report, description)
+            if ref_report["error"] is not None:
+                reference = Reference(None, description,
+                                      f"the target failed to start at {ref}: "
+                                      f"{ref_report['error']['type']}")
+            outcomes.append(Outcome(target, report, reference))
+    return outcomes, description
+
+
+def measure_with_baseline(
+    config: GateConfig, python: str, streams: Streams
+) -> tuple[list[Outcome], str]:
+    """Measure each target and compare it with the baseline entry for this machine."""
+    path = config.baseline
+    assert path is not None
+    baseline = load_baseline(path)
+    variants = [build_variant(target, config, python) for target in config.targets]
+    key = environment_key(describe_environment(python, config.memory))
+    entry, differences = select_entry(baseline, key, path)
+    description = f"baseline {path} [{describe_key(entry['key'])}]"
+    match = "an exact match" if not differences else "differs in " + "; ".join(differences)
+    streams.warn(f"comparing with the stored baseline entry {describe_key(entry['key'])} "
+                 f"({match}); {WEAK_EVIDENCE}")
+    reports = measure_variants(variants, config.runs, streams)
+    outcomes = []
+    for target, report in zip(config.targets, reports, strict=True):
+        stored = entry["reports"].get(target.name)
+        reason = "" if stored else (
+            f"no report for {target.name!r} in the baseline; add it with "
+            "`coldstart baseline save --force`"
+        )
+        outcomes.append(Outcome(target, report, Reference(stored, description, reason)))
+    return outcomes, description
+
+
+def measure_alone(config: GateConfig, python: str, streams: Streams) -> list[Outcome]:
+    variants = [build_variant(target, config, python) for target in config.targets]
+    streams.warn("no baseline and no --against REF: only the budgets are checked")
+    reports = measure_variants(variants, config.runs, streams)
+    return [
+        Outcome(target, report, None)
+        for target, report in zip(config.targets, reports, strict=True)
+    ]
+
+
+def verdict_of(results: list[CheckResult]) -> str:
+    failed = failures(results) + failures(results, ERROR)
+    if not failed:
+        return f"passed ({len(results)} checks)"
+    return f"failed ({len(failed)} of {len(results)} checks)"
+
+
+def collect_notes(outcomes: list[Outcome], mode_note: str) -> list[str]:
+    notes = [mode_note] if mode_note else []
+    for outcome in outcomes:
+        notes.extend(f"{outcome.target.name}: {warning}"
+                     for warning in outcome.report.get("warnings", []))
+    return notes
+
+
+def write_outputs(
+    request: GateRequest, results: list[CheckResult], outcomes: list[Outcome],
+    reference: str, notes: list[str], elapsed_s: float, streams: Streams,
+) -> None:
+    """Write the Markdown summary, JUnit XML and JSON result that were asked for."""
+    from coldstart.render.gate_markdown import render_gate_markdown
+    from coldstart.render.junit import render_junit
+
+    verdict = verdict_of(results)
+    markdown = render_gate_markdown(results, verdict, reference, notes)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        try:
+            with open(step_summary, "a", encoding="utf-8") as summary:
+                summary.write(markdown)
+        except OSError as error:
+            streams.warn(f"cannot append to GITHUB_STEP_SUMMARY {step_summary}: {error}")
+    if request.markdown:
+        write_text_atomically(Path(request.markdown), markdown)
+        streams.note(f"wrote {request.markdown}")
+    if request.junit:
+        write_text_atomically(Path(request.junit), render_junit(results, elapsed_s))
+        streams.note(f"wrote {request.junit}")
+    if request.json_path:
+        document = {
+            "schema": GATE_SCHEMA,
+            "verdict": verdict,
+            "reference": reference,
+            "checks": [result.to_dict() for result in results],
+            "reports": {outcome.target.name: outcome.report for outcome in outcomes},
+        }
+        text = json.dumps(document, indent=2) + "\n"
+        if request.json_path == "-":
+            sys.stdout.write(text)
+        else:
+            write_text_atomically(Path(request.json_path), text)
+            streams.note(f"wrote {request.json_path}")
+
+
+def raise_on_failure(results: list[CheckResult]) -> None:
+    """Raise TargetFailed when a target failed to start, GateFailed on any failed check."""
+    errors = failures(results, ERROR)
+    if errors:
+        first = errors[0]
+        raise TargetFailed(f"gate: {first.target}: {first.message}")
+    failed = failures(results, FAIL)
+    if failed:
+        named = ", ".join(f"{result.target} {result.check}" for result in failed)
+        raise GateFailed(f"gate failed on {len(failed)} checks ({named}); see the details above")
+
+
+def run(request: GateRequest, streams: Streams) -> int:
+    """Measure, check, render and write; raise when the gate fails."""
+    from coldstart.render.gate_terminal import render_gate_details, render_gate_table
+
+    started = time.monotonic()
+    config = load_gate_config(request)
+    check_output_folders(request.junit, request.markdown, request.json_path)
+    python = check_python(config.python or sys.executable)
+    mode_note = ""
+    if config.against:
+        outcomes, reference = measure_against(config, python, streams)
+    elif config.baseline:
+        outcomes, reference = measure_with_baseline(config, python, streams)
+        mode_note = f"Compared with a stored baseline: {WEAK_EVIDENCE}."
+    else:
+        outcomes, reference = measure_alone(config, python, streams), ""
+
+    results = []
+    for outcome in outcomes:
+        results.extend(check_target(outcome.target.name, outcome.report, outcome.reference,
+                                    outcome.target.limits))
+    streams.print(render_gate_table(results, reference))
+    streams.print(render_gate_details(results))
+    for outcome in outcomes:
+        for warning in outcome.report.get("warnings", []):
+            streams.warn(f"{outcome.target.name}: {warning}")
+    notes = collect_notes(outcomes, mode_note)
+    write_outputs(request, results, outcomes, reference, notes,
+                  time.monotonic() - started, streams)
+    raise_on_failure(results)
+    streams.note(f"gate {verdict_of(results)}")
+    return 0
