@@ -41,10 +41,11 @@ def render_junit(results: list[CheckResult], elapsed_s: float) -> str:
 
 
 def describe(result: CheckResult) -> str:
-    parts = [
-        f"{label}: {value}"
-        for label, value in (("reference", result.reference), ("current", result.current),
-                             ("change", result.change), ("limit", result.limit), ("detail", result.message))
-        if value
-    ]
-    return "\n".join(parts)
+    fields = {
+        "reference": result.reference,
+        "current": result.current,
+        "change": result.change,
+        "limit": result.limit,
+        "detail": result.message,
+    }
+    return "\n".join(f"{label}: {value}" for label, value in fields.items() if value)
