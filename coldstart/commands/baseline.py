@@ -65,6 +65,11 @@ def run(request: GateRequest, force: bool, streams: Streams) -> int:
                 f"{target.name} failed to start ({report['error']['type']}: "
                 f"{report['error']['message']}); the baseline was not written"
             )
+        failed = [run for run in report["runs"] if run["status"] != "ok"]
+        if failed:
+            streams.warn(f"{target.name}: {len(failed)} of {len(report['runs'])} runs failed "
+                         f"({failed[0]['error']['type']}); the baseline keeps only the "
+                         "successful runs' values")
         for warning in report["warnings"]:
             streams.warn(f"{target.name}: {warning}")
     key = environment_key(reports[0]["environment"])

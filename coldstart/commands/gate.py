@@ -194,9 +194,10 @@ def measure_alone(config: GateConfig, python: str, streams: Streams) -> list[Out
 
 def verdict_of(results: list[CheckResult]) -> str:
     failed = failures(results) + failures(results, ERROR)
+    checks = f"{len(results)} check{'s' if len(results) != 1 else ''}"
     if not failed:
-        return f"passed ({len(results)} checks)"
-    return f"failed ({len(failed)} of {len(results)} checks)"
+        return f"passed ({checks})"
+    return f"failed ({len(failed)} of {checks})"
 
 
 def collect_notes(outcomes: list[Outcome], mode_note: str) -> list[str]:
@@ -237,6 +238,11 @@ def write_outputs(
             "reference": reference,
             "checks": [result.to_dict() for result in results],
             "reports": {outcome.target.name: outcome.report for outcome in outcomes},
+            "reference_reports": {
+                outcome.target.name: outcome.reference.report
+                for outcome in outcomes
+                if outcome.reference is not None and outcome.reference.report is not None
+            },
         }
         text = json.dumps(document, indent=2) + "\n"
         if request.json_path == "-":
@@ -255,7 +261,8 @@ def raise_on_failure(results: list[CheckResult]) -> None:
     failed = failures(results, FAIL)
     if failed:
         named = ", ".join(f"{result.target} {result.check}" for result in failed)
-        raise GateFailed(f"gate failed on {len(failed)} checks ({named}); see the details above")
+        checks = f"{len(failed)} check{'s' if len(failed) != 1 else ''}"
+        raise GateFailed(f"gate failed on {checks} ({named}); see the details above")
 
 
 def run(request: GateRequest, streams: Streams) -> int:
