@@ -1,6 +1,6 @@
 """Baseline files: reports keyed by the Python version, platform and CPU they were measured on.
 
-A baseline file holds one entry per key, so that a CI matrix can keep a baseline for each
+A baseline file contains one entry per key, so that a CI matrix can keep a baseline for each
 interpreter and runner type in one file. Each entry maps target names to full reports.
 """
 

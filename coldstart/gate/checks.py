@@ -2,7 +2,7 @@
 checks against the reference, and absolute budgets.
 
 Each check returns one CheckResult; renderers turn the list into a table, Markdown and
-JUnit XML. A check whose input was not measured is skipped and says why.
+JUnit XML. A check whose input was not measured is skipped, with the reason in its message.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class CheckResult:
 
 @dataclass
 class Reference:
-    """What the current reports are compared with: a report, or the reason there is none."""
+    """The report a current report is compared with, or the reason there is none."""
 
     report: dict[str, Any] | None
     description: str  # "ref main (1a2b3c4)" or "baseline CPython 3.11, ..."
@@ -112,7 +112,8 @@ def check_timing(
         )
         return result
     result.change = format_change(comparison.ratio)
-    interval = f"95% CI {format_change(comparison.low)} to {format_change(comparison.high)}"
+    interval = (f"95% CI {format_change(comparison.low)} to {format_change(comparison.high)}, "
+                f"Mann-Whitney p={comparison.p_value:.3g}")
     if comparison.low > threshold:
         result.status = FAIL
         result.message = f"slower: {interval}, all of it beyond {limit}"
@@ -163,10 +164,11 @@ def package_order(package: str) -> tuple[bool, bool, str]:
 
 
 def describe_new_modules(new: set[str], report: dict[str, Any]) -> str:
-    """Name the new modules at their top: the importing ones, or top-level packages.
+    """Name the new modules at the top of what they pulled in.
 
-    With an import tree, the roots of new subtrees are named with their cumulative time;
-    without one, the distinct top-level packages are, outside the standard library first.
+    With an import tree, these are the roots of new subtrees, with their cumulative time.
+    Without one, they are the distinct top-level packages, those outside the standard
+    library first.
     """
     roots = new_subtree_roots(import_nodes(report), new)
     if roots:

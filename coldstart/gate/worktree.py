@@ -84,13 +84,13 @@ def signals_ignored() -> Iterator[None]:
 
 
 def remove_worktree(repository: Path, path: Path, holder: Path) -> None:
-    """Remove the worktree, its folder and git's record of it; never raises."""
+    """Remove the worktree, its folder and git's record of it, raising nothing."""
     with signals_ignored():
         try:
             git(["worktree", "remove", "--force", str(path)], repository)
             shutil.rmtree(holder, ignore_errors=True)
             git(["worktree", "prune"], repository)
-        except EnvironmentProblem:
+        except (EnvironmentProblem, OSError):
             shutil.rmtree(holder, ignore_errors=True)
 
 
