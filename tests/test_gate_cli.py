@@ -330,3 +330,41 @@ def test_help_lists_gate_and_baseline() -> None:
                             capture_output=True, text=True, env=cli_environment())
     assert "gate" in result.stdout
     assert "baseline" in result.stdout
+
+
+def test_configured_baseline_round_trip(tmp_path: Path) -> None:
+    pyproject = PYPROJECT.replace('against = "HEAD~1"', 'baseline = ".coldstart/baseline.json"')
+    repo = make_repo(tmp_path / "project", pyproject=pyproject)
+    (repo / ".coldstart").mkdir()
+    saved = run_gate(repo, "--runs", "5", command="baseline save")
+    assert saved.returncode == 0, saved.stdout + saved.stderr
+    assert (repo / ".coldstart" / "baseline.json").is_file()
+    result = run_gate(repo, "--runs", "5")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "current against baseline" in result.stdout
+
+
+def test_missing_configured_baseline_exits_2(tmp_path: Path) -> None:
+    pyproject = PYPROJECT.replace('against = "HEAD~1"', 'baseline = "missing.json"')
+    repo = make_repo(tmp_path / "project", pyproject=pyproject)
+    result = run_gate(repo)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "baseline not found" in result.stderr
+    assert "coldstart baseline save" in result.stderr
+
+
+def test_project_in_subfolder_of_repo(tmp_path: Path) -> None:
+    repo = tmp_path / "mono"
+    service = repo / "services" / "orders"
+    service.mkdir(parents=True)
+    git(repo, "init", "-q")
+    (service / "app.py").write_text(HANDLER)
+    (service / "pyproject.toml").write_text(PYPROJECT)
+    commit_all(repo, "Add the orders service")
+    (repo / "README.md").write_text("x\n")
+    commit_all(repo, "Add a readme")
+    result = run_gate(service, "--runs", "5")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "orders" in result.stdout
+    assert "not measurable" not in result.stdout
+    assert_only_main_worktree(repo)
