@@ -252,9 +252,12 @@ def test_signal_removes_worktree(tmp_path: Path, signal_number: int, exit_status
     (repo / "README.md").write_text("x\n")
     commit_all(repo, "Add a readme")
     env = cli_environment()
+    # A shell's background job inherits SIGINT ignored, and Python keeps it ignored;
+    # restoring the default lets the child install its KeyboardInterrupt handler.
     process = subprocess.Popen(
         [sys.executable, "-m", "coldstart", "gate", "--runs", "20"], cwd=repo, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 60
