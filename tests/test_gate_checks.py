@@ -256,3 +256,10 @@ def test_markdown_escapes_pipes() -> None:
     assert "| a\\|b | runs | ✅ pass |" in markdown
     assert markdown.startswith("### coldstart gate: passed")
     assert "> note" in markdown
+
+
+def test_config_python_relative_to_pyproject(tmp_path: Path) -> None:
+    path = write_pyproject(tmp_path, '[tool.coldstart]\npython = ".venv/bin/python"\n')
+    assert load_config({}, config_path=path).python == str(tmp_path.resolve() / ".venv/bin/python")
+    bare = write_pyproject(tmp_path, '[tool.coldstart]\npython = "python3"\n')
+    assert load_config({}, config_path=bare).python == "python3"

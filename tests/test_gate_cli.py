@@ -226,7 +226,10 @@ def test_target_missing_at_ref_skips_comparison(repo: Path) -> None:
     commit_all(repo, "Add a second function")
     result = run_gate(repo, "--runs", "3")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "new init time: not measurable at HEAD~1" in " ".join(result.stdout.split())
+    details = " ".join(result.stdout.split())
+    skipped = "new init time, cold start time, modules at init, init allocations"
+    assert f"{skipped}: not measurable at HEAD~1" in details
+    assert "handler file not found: HEAD~1:new.py" in details
     assert_only_main_worktree(repo)
 
 

@@ -143,7 +143,9 @@ def measure_against(
                                             label=f"{target.name} @ {ref}")
             except UsageError as error:
                 [report] = measure_variants([variant], config.runs, streams)
-                reason = f"not measurable at {ref}: {error}"
+                # The worktree is gone when the reason is read: name the ref instead.
+                detail = str(error).replace(f"{worktree}/", f"{ref}:")
+                reason = f"not measurable at {ref}: {detail}"
                 outcomes.append(Outcome(target, report, Reference(None, description, reason)))
                 continue
             ref_report, report = measure_variants([ref_variant, variant], config.runs, streams)

@@ -288,6 +288,8 @@ def load_config(
         targets = []
     choose_reference(values, given, section)
     baseline = values.get("baseline")
+    if "python" in values and "python" not in given:
+        values["python"] = resolve_interpreter(values["python"], base_dir)
     return GateConfig(
         targets=targets,
         source=path if section else None,
@@ -309,6 +311,17 @@ def choose_reference(values: dict[str, Any], given: dict[str, Any], section: dic
             "invalid configuration: tool.coldstart sets both baseline and against; "
             "keep one (a flag can still override it)"
         )
+
+
+def resolve_interpreter(python: str, base_dir: Path) -> str:
+    """Resolve a relative interpreter path such as .venv/bin/python against base_dir.
+
+    A bare name such as python3.12 is left for the PATH lookup.
+    """
+    path = Path(python)
+    if path.is_absolute() or len(path.parts) == 1:
+        return python
+    return str(base_dir / path)
 
 
 def resolve_path(value: str | None, base_dir: Path) -> Path | None:

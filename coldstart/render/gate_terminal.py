@@ -22,26 +22,34 @@ def render_gate_table(results: list[CheckResult], reference: str) -> Table:
     table.add_column("current", justify="right")
     table.add_column("change", justify="right")
     table.add_column("limit", justify="right")
-    previous = None
-    for result in results:
-        shown_target = result.target if result.target != previous else ""
-        previous = result.target
+    for index, result in enumerate(results):
+        first_of_target = index == 0 or results[index - 1].target != result.target
+        last_of_target = index + 1 == len(results) or results[index + 1].target != result.target
+        shown_target = result.target if first_of_target else ""
         table.add_row(
             Text(shown_target), result.check,
             Text(STATUS_LABELS[result.status], style=STATUS_STYLES[result.status]),
             result.reference, result.current, result.change, result.limit,
+            end_section=last_of_target,
         )
     return table
 
 
 def render_gate_details(results: list[CheckResult]) -> Text:
-    """Return one line per check that has a message: intervals, new modules, reasons."""
-    lines = Text()
+    """Return one line per message: intervals, new modules, reasons for skipping.
+
+    Checks of one target that share a message (a missing reference skips four checks for
+    the same reason) share one line.
+    """
+    grouped: dict[tuple[str, str, str], list[str]] = {}
     for result in results:
-        if not result.message:
-            continue
-        style = STATUS_STYLES[result.status] if result.status != "pass" else None
-        lines.append(f"{result.target} {result.check}: ", style="bold")
-        lines.append(result.message + "\n", style=style)
+        if result.message:
+            grouped.setdefault((result.target, result.message, result.status), []).append(
+                result.check)
+    lines = Text()
+    for (target, message, status), checks in grouped.items():
+        style = STATUS_STYLES[status] if status != "pass" else None
+        lines.append(f"{target} {', '.join(checks)}: ", style="bold")
+        lines.append(message + "\n", style=style)
     lines.rstrip()
     return lines
