@@ -112,15 +112,15 @@ def check_timing(
         )
         return result
     result.change = format_change(comparison.ratio)
-    interval = (f"95% CI {format_change(comparison.low)} to {format_change(comparison.high)}, "
-                f"Mann-Whitney p={comparison.p_value:.3g}")
+    interval = f"95% CI {format_change(comparison.low)} to {format_change(comparison.high)}"
+    p_value = f"(Mann-Whitney p={comparison.p_value:.2g})"
     if comparison.low > threshold:
         result.status = FAIL
-        result.message = f"slower: {interval}, all of it beyond {limit}"
+        result.message = f"slower beyond the noise: {interval}, all above {limit} {p_value}"
     elif comparison.ratio > threshold:
-        result.message = f"{interval}: within the noise, so not a regression"
+        result.message = f"within the noise: {interval} reaches below {limit} {p_value}"
     else:
-        result.message = interval
+        result.message = f"{interval} {p_value}"
     return result
 
 
