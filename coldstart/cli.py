@@ -157,14 +157,21 @@ GateRootOption = Annotated[str | None, typer.Option(
     "--root", help="Task root a handler string is resolved against (default: .).")]
 
 
+GateAttributionOption = Annotated[bool | None, typer.Option(
+    "--attribution/--no-attribution",
+    help="Make one import-time and one tracemalloc run per target and side after the timing "
+    "runs, to name new modules with their cost and check allocations (default: on).",
+)]
+
+
 def run_flags(
     runs: int | None, warm_invokes: int | None, memory: int | None, timeout: float | None,
-    init_timeout: float | None, python: str | None,
+    init_timeout: float | None, python: str | None, attribution: bool | None,
 ) -> dict[str, object]:
     """Map the run flags to configuration keys; None means the flag was not given."""
     return {
         "runs": runs, "warm_invokes": warm_invokes, "memory": memory, "timeout": timeout,
-        "init_timeout": init_timeout, "python": python,
+        "init_timeout": init_timeout, "python": python, "attribution": attribution,
     }
 
 
@@ -211,6 +218,7 @@ def gate(
     memory: GateMemoryOption = None,
     timeout: GateTimeoutOption = None,
     init_timeout: GateInitTimeoutOption = None,
+    attribution: GateAttributionOption = None,
     config: ConfigOption = None,
     junit: Annotated[str | None, typer.Option(
         "--junit", help="Write JUnit XML to FILE: one test case per target and check.")] = None,
@@ -226,7 +234,7 @@ def gate(
     from coldstart.commands import gate as command
 
     flags = {
-        **run_flags(runs, warm_invokes, memory, timeout, init_timeout, python),
+        **run_flags(runs, warm_invokes, memory, timeout, init_timeout, python, attribution),
         "against": against, "baseline": baseline, "max_regression": max_regression,
         "max_new_modules": max_new_modules, "max_alloc_growth": max_alloc_growth,
         "max_init_ms": max_init_ms, "max_cold_start_ms": max_cold_start_ms,
@@ -268,6 +276,7 @@ def baseline_save(
     memory: GateMemoryOption = None,
     timeout: GateTimeoutOption = None,
     init_timeout: GateInitTimeoutOption = None,
+    attribution: GateAttributionOption = None,
     config: ConfigOption = None,
     quiet: QuietOption = False,
     no_color: NoColorOption = False,
@@ -277,7 +286,8 @@ def baseline_save(
     from coldstart.commands.gate import GateRequest
 
     request = GateRequest(
-        flags=run_flags(runs, warm_invokes, memory, timeout, init_timeout, python),
+        flags=run_flags(runs, warm_invokes, memory, timeout, init_timeout, python,
+                        attribution),
         targets=targets or [], handler=handler, root=root, event=event, env=env or [],
         config_path=config, json_path=output,
     )

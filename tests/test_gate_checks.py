@@ -186,6 +186,14 @@ def test_allocation_growth_beyond_tolerance_fails() -> None:
     assert unmeasured.status == SKIP
 
 
+def test_allocation_growth_under_floor_passes() -> None:
+    def with_bytes(count: int) -> dict:
+        return make_report(noisy(10), allocations={"phases": {"init": {"bytes": count}}})
+    reference = Reference(with_bytes(100_000), "ref")
+    assert check_init_allocations("t", with_bytes(150_000), reference, Limits()).status == PASS
+    assert check_init_allocations("t", with_bytes(200_000), reference, Limits()).status == FAIL
+
+
 def test_budgets_checked_only_when_set() -> None:
     report = make_report([100.0, 100.0, 100.0], ["a", "b", "c"])
     results = check_budgets("t", report, Limits(max_init_ms=50, max_imported_modules=5))

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from coldstart.commands.common import check_python
-from coldstart.commands.gate import GateRequest, build_variant, load_gate_config
+from coldstart.commands.gate import GateRequest, build_variant, load_gate_config, measure
 from coldstart.console import Streams
 from coldstart.errors import TargetFailed, UsageError
 from coldstart.gate.baseline import (
@@ -18,7 +18,6 @@ from coldstart.gate.baseline import (
     put_entry,
     save_baseline,
 )
-from coldstart.measure import measure_variants
 
 
 def output_path(request: GateRequest, configured: Path | None) -> Path:
@@ -57,7 +56,7 @@ def run(request: GateRequest, force: bool, streams: Streams) -> int:
     baseline = existing_or_new(path, force, streams)
     python = check_python(config.python or sys.executable)
     variants = [build_variant(target, config, python) for target in config.targets]
-    reports = measure_variants(variants, config.runs, streams)
+    reports = measure(variants, config, streams)
 
     for target, report in zip(config.targets, reports, strict=True):
         if report["error"] is not None:

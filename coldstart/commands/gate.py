@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coldstart.attribution.runner import AttributionSettings
 from coldstart.commands.common import check_python, load_event
 from coldstart.console import Streams
 from coldstart.environment import parse_env_pairs
@@ -117,6 +118,19 @@ def build_variant(
     return Variant(resolved, options, label or target.name)
 
 
+def attribution_settings(config: GateConfig) -> AttributionSettings | None:
+    """Return the import-time and allocation runs to make, without a CPU sampler."""
+    if not config.attribution:
+        return None
+    return AttributionSettings(imports=True, allocations=True, sampler="none")
+
+
+def measure(variants: list[Variant], config: GateConfig, streams: Streams) -> list[dict]:
+    """Make the interleaved timing runs, then the attribution runs, of the variants."""
+    return measure_variants(variants, config.runs, streams,
+                            attribution=attribution_settings(config))
+
+
 def check_output_folders(*paths: str | None) -> None:
     """Raise UsageError before measuring when an output file's folder does not exist."""
     for path in paths:
@@ -142,13 +156,13 @@ def measure_against(
                 ref_variant = build_variant(target, config, python, ref_base,
                                             label=f"{target.name} @ {ref}")
             except UsageError as error:
-                [report] = measure_variants([variant], config.runs, streams)
+                [report] = measure([variant], config, streams)
                 # The worktree is gone when the reason is read: name the ref instead.
                 detail = str(error).replace(f"{worktree}/", f"{ref}:")
                 reason = f"not measurable at {ref}: {detail}"
                 outcomes.append(Outcome(target, report, Reference(None, description, reason)))
                 continue
-            ref_report, report = measure_variants([ref_variant, variant], config.runs, streams)
+            ref_report, report = measure([ref_variant, variant], config, streams)
             reference = Reference(ref_report, description)
             if ref_report["error"] is not None:
                 reference = Reference(None, description,
@@ -172,7 +186,7 @@ def measure_with_baseline(
     match = "an exact match" if not differences else "differs in " + "; ".join(differences)
     streams.warn(f"comparing with the stored baseline entry {describe_key(entry['key'])} "
                  f"({match}); {WEAK_EVIDENCE}")
-    reports = measure_variants(variants, config.runs, streams)
+    reports = measure(variants, config, streams)
     outcomes = []
     for target, report in zip(config.targets, reports, strict=True):
         stored = entry["reports"].get(target.name)
@@ -187,7 +201,7 @@ def measure_with_baseline(
 def measure_alone(config: GateConfig, python: str, streams: Streams) -> list[Outcome]:
     variants = [build_variant(target, config, python) for target in config.targets]
     streams.warn("no baseline and no --against REF: only the budgets are checked")
-    reports = measure_variants(variants, config.runs, streams)
+    reports = measure(variants, config, streams)
     return [
         Outcome(target, report, None)
         for target, report in zip(config.targets, reports, strict=True)

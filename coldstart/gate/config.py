@@ -66,6 +66,9 @@ class GateConfig:
     timeout: float = 3.0
     init_timeout: float = 10.0
     python: str | None = None
+    # One -X importtime run and one tracemalloc run per target and side, after the timing
+    # runs; they name new modules with their import time and measure init allocations.
+    attribution: bool = True
     baseline: Path | None = None
     against: str | None = None
     # The pyproject.toml the configuration came from, if any.
@@ -102,6 +105,12 @@ def positive_number(key: str, value: Any) -> float:
     if not is_number(value) or value <= 0:
         raise invalid(key, value, "expected a number greater than 0")
     return float(value)
+
+
+def boolean(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise invalid(key, value, "expected true or false")
+    return value
 
 
 def text(key: str, value: Any) -> str:
@@ -142,6 +151,7 @@ RUN_KEYS: dict[str, Validator] = {
     "timeout": positive_number,
     "init_timeout": positive_number,
     "python": text,
+    "attribution": boolean,
     "baseline": text,
     "against": text,
 }
