@@ -316,7 +316,11 @@ def test_gate_against_stored_baseline(repo: Path, tmp_path: Path) -> None:
     baseline = tmp_path / "baseline.json"
     saved = run_gate(repo, "-o", str(baseline), "--runs", "5", command="baseline save")
     assert saved.returncode == 0, saved.stdout + saved.stderr
-    result = run_gate(repo, "--baseline", str(baseline), "--runs", "5")
+    # The baseline was measured at another moment, not interleaved: on a shared machine its
+    # timings can differ by more than 10 %, which is why the gate warns. A wide tolerance
+    # keeps this test about the baseline mode, not about the load.
+    result = run_gate(repo, "--baseline", str(baseline), "--runs", "5",
+                      "--max-regression", "300")
     assert result.returncode == 0, result.stdout + result.stderr
     stderr = " ".join(result.stderr.split())
     assert "(an exact match)" in stderr
@@ -351,7 +355,8 @@ def test_configured_baseline_round_trip(tmp_path: Path) -> None:
     saved = run_gate(repo, "--runs", "5", command="baseline save")
     assert saved.returncode == 0, saved.stdout + saved.stderr
     assert (repo / ".coldstart" / "baseline.json").is_file()
-    result = run_gate(repo, "--runs", "5")
+    # A wide tolerance, as in test_gate_against_stored_baseline: the sides are not interleaved.
+    result = run_gate(repo, "--runs", "5", "--max-regression", "300")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "current against baseline" in result.stdout
 

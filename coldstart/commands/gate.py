@@ -144,9 +144,10 @@ def measure_against(
     """Measure each target at the ref and in the working tree, runs interleaved."""
     ref = config.against or ""
     current = [build_variant(target, config, python) for target in config.targets]
-    repository = repository_root(Path.cwd())
+    project = config.targets[0].base_dir
+    repository = repository_root(project)
     outcomes = []
-    with ref_worktree(ref, Path.cwd()) as (worktree, commit):
+    with ref_worktree(ref, project) as (worktree, commit):
         description = f"{ref} ({commit[:10]})"
         streams.note(f"measuring {ref} at {commit[:10]} in a temporary worktree, "
                      f"interleaved with the working tree, {config.runs} runs each")
@@ -194,8 +195,26 @@ def measure_with_baseline(
             f"no report for {target.name!r} in the baseline; add it with "
             "`coldstart baseline save --force`"
         )
+        if stored:
+            warn_on_changed_settings(target.name, stored, report, streams)
         outcomes.append(Outcome(target, report, Reference(stored, description, reason)))
     return outcomes, description
+
+
+def warn_on_changed_settings(
+    name: str, stored: dict[str, Any], report: dict[str, Any], streams: Streams
+) -> None:
+    """Warn when the baseline was measured with other settings (memory, env, timeouts)."""
+    before = stored.get("settings") or {}
+    after = report.get("settings") or {}
+    changed = [
+        f"{key} {before.get(key)!r} -> {after.get(key)!r}"
+        for key in sorted(set(before) | set(after))
+        if key != "runs" and before.get(key) != after.get(key)
+    ]
+    if changed:
+        streams.warn(f"{name}: the baseline was measured with other settings "
+                     f"({', '.join(changed)}); save it again with these settings")
 
 
 def measure_alone(config: GateConfig, python: str, streams: Streams) -> list[Outcome]:
