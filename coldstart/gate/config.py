@@ -67,7 +67,7 @@ class GateConfig:
     init_timeout: float = 10.0
     python: str | None = None
     # One -X importtime run and one tracemalloc run per target and side, after the timing
-    # runs; they name new modules with their import time and measure init allocations.
+    # runs. They give new modules their import time and measure init allocations.
     attribution: bool = True
     baseline: Path | None = None
     against: str | None = None
