@@ -297,7 +297,7 @@ def raise_on_failure(results: list[CheckResult]) -> None:
     if failed:
         named = ", ".join(f"{result.target} {result.check}" for result in failed)
         checks = f"{len(failed)} check{'s' if len(failed) != 1 else ''}"
-        raise GateFailed(f"gate failed on {checks} ({named}); see the details above")
+        raise GateFailed(f"gate failed on {checks}: {named}")
 
 
 def run(request: GateRequest, streams: Streams) -> int:
