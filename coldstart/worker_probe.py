@@ -7,9 +7,9 @@ four positional arguments:
 
   --stderr-to PREFIX      send fd 2 to PREFIX.init during the handler import and to
                           PREFIX.invoke during the first invoke (for -X importtime)
-  --tracemalloc           snapshots before and after the handler import and after the
-                          first invoke (the interpreter runs with -X tracemalloc=N);
-                          time and memory of deep copies during the invokes
+  --tracemalloc           a snapshot of what the handler import allocated and another of
+                          what the first invoke allocated (the interpreter runs with
+                          -X tracemalloc=N); time and memory of copies in the invokes
   --pyinstrument PATH INTERVAL_S
                           sample with pyinstrument from before the handler import to the
                           end of the first invoke and write the samples to PATH
@@ -83,7 +83,7 @@ class Probe:
         if "stderr_to" in self.options:
             self._redirect_stderr(self.options["stderr_to"] + ".init")
         if self.options.get("tracemalloc"):
-            self._take_traces("before_import")
+            clear_traces()
 
     def after_import(self):
         if self.options.get("tracemalloc"):
@@ -97,9 +97,8 @@ class Probe:
         if self.options.get("tracemalloc"):
             self._copies = CopyRecorder(self)
             self._copies.install()
-            # A new baseline, so that the wrapping and its imports are not charged to
-            # the invoke.
-            self._take_traces("before_invoke")
+            # From here the traces hold only what the invoke allocates.
+            clear_traces()
         if "stderr_to" in self.options:
             self._redirect_stderr(self.options["stderr_to"] + ".invoke")
 
@@ -184,10 +183,11 @@ class Probe:
         os.close(self._saved_stderr)
         self._saved_stderr = None
 
-    # tracemalloc: raw traces are taken from the C module at each moment and summed only
-    # after tracing stops, because summing a few hundred thousand traces while every
-    # allocation is traced takes seconds. The tracemalloc module is never imported, so
-    # its imports are not charged to the handler.
+    # tracemalloc: the traces are cleared when a phase starts, so a snapshot at its end
+    # holds what the phase allocated and did not free. Raw traces are taken from the C
+    # module and summed only after tracing stops, because summing a few hundred thousand
+    # traces while every allocation is traced takes seconds. The tracemalloc module is
+    # never imported, so its imports are not charged to the handler.
 
     def _take_traces(self, moment):
         import _tracemalloc
@@ -394,51 +394,45 @@ def charged_frame(traceback, stdlib_dir):
     return ("<unknown>", 0)
 
 
+def clear_traces():
+    import _tracemalloc
+
+    _tracemalloc.clear_traces()
+
+
 def summarize_allocations(traces, stdlib_dir, skipped_files):
     """Blocks and bytes allocated in each phase and still alive at its end, by line and file.
 
     Allocations made by coldstart's own files are left out.
     """
-    sums = {}
     phases = {}
-    for phase, before, after in (
-        ("init", "before_import", "init"),
-        ("first_invoke", "before_invoke", "first_invoke"),
-    ):
-        if before not in traces or after not in traces:
-            continue
-        for moment in (before, after):
-            if moment not in sums:
-                sums[moment] = sum_traces(traces.pop(moment), stdlib_dir)
-        phases[phase] = summarize_growth(sums[before], sums[after], skipped_files)
+    for phase in ("init", "first_invoke"):
+        if phase in traces:
+            totals = sum_traces(traces.pop(phase), stdlib_dir)
+            phases[phase] = summarize_totals(totals, skipped_files)
     return {"frames": traces.get("frames", 1), "phases": phases}
 
 
-def summarize_growth(old, new, skipped_files):
+def summarize_totals(totals, skipped_files):
     by_line = []
     by_file = {}
     blocks = 0
     size = 0
-    for key, (new_blocks, new_bytes) in new.items():
+    for key, (count, total) in totals.items():
         if key[0] in skipped_files:
             continue
-        old_blocks, old_bytes = old.get(key, (0, 0))
-        grown_blocks = new_blocks - old_blocks
-        grown_bytes = new_bytes - old_bytes
-        if grown_blocks <= 0 or grown_bytes <= 0:
-            continue
-        blocks += grown_blocks
-        size += grown_bytes
-        by_line.append((grown_bytes, grown_blocks, key))
+        blocks += count
+        size += total
+        by_line.append((total, count, key))
         entry = by_file.setdefault(key[0], [0, 0])
-        entry[0] += grown_blocks
-        entry[1] += grown_bytes
+        entry[0] += count
+        entry[1] += total
     by_line.sort(reverse=True)
     return {
         "blocks": blocks,
         "bytes": size,
-        "top": [{"file": key[0], "line": key[1], "blocks": count, "bytes": grown}
-                for grown, count, key in by_line[:TOP_LINES]],
+        "top": [{"file": key[0], "line": key[1], "blocks": count, "bytes": total}
+                for total, count, key in by_line[:TOP_LINES]],
         "by_file": [{"file": name, "blocks": value[0], "bytes": value[1]}
                     for name, value in by_file.items()],
     }
@@ -454,12 +448,21 @@ def module_files():
     return files
 
 
+# Compiling uncached modules again to time them stops after this many seconds in total.
+COMPILE_BUDGET_S = 2.0
+
+
 def uncached_modules():
-    """Modules loaded from a .py file for which no valid cached bytecode exists."""
+    """Modules loaded from a .py file for which no valid cached bytecode exists.
+
+    Each is compiled once more to measure what compiling it cost the import
+    (`compile_ms`, null once COMPILE_BUDGET_S is spent).
+    """
     import importlib.machinery
     import importlib.util
 
     found = []
+    spent_s = 0.0
     for name, module in list(sys.modules.items()):
         spec = getattr(module, "__spec__", None)
         if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
@@ -467,12 +470,26 @@ def uncached_modules():
         source = spec.origin
         if not source or not source.endswith(".py"):
             continue
-        if not has_valid_bytecode(source, spec.cached, importlib.util):
+        if has_valid_bytecode(source, spec.cached, importlib.util):
+            continue
+        entry = {"module": name, "file": source, "source_bytes": None, "compile_ms": None}
+        try:
+            with open(source, "rb") as file:
+                text = file.read()
+        except OSError:
+            found.append(entry)
+            continue
+        entry["source_bytes"] = len(text)
+        if spent_s < COMPILE_BUDGET_S:
+            start = time.perf_counter()
             try:
-                source_bytes = os.path.getsize(source)
-            except OSError:
-                source_bytes = None
-            found.append({"module": name, "file": source, "source_bytes": source_bytes})
+                compile(text, source, "exec", dont_inherit=True)
+            except (SyntaxError, ValueError):
+                pass
+            elapsed = time.perf_counter() - start
+            spent_s += elapsed
+            entry["compile_ms"] = round(elapsed * 1000, 3)
+        found.append(entry)
     return found
 
 

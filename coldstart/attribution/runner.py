@@ -92,7 +92,10 @@ class Instrumented:
             **changes,
         )
         config_path = self.work_dir / f"worker-config-{instrument}.json"
-        write_worker_config(self.variant.target, options, config_path)
+        # The handler's context keeps the target's timeout; only the launcher waits longer.
+        write_worker_config(
+            self.variant.target, replace(options, timeout_s=base.timeout_s), config_path
+        )
         started = time.perf_counter()
         record = launch_run(self.variant.target, options, config_path)
         wall_ms = (time.perf_counter() - started) * 1000

@@ -108,7 +108,10 @@ def handler_phase(frames: list[Frame], worker_file: str) -> tuple[str, list[Fram
     worker's own samples (interpreter start, sending results)."""
     for index, (function, file, _) in enumerate(frames):
         if file == worker_file and function in PHASE_FUNCTIONS:
-            below = [frame for frame in frames[index + 1:] if frame[1] not in SKIPPED_FILES]
+            # The worker's GC callback shows up wherever a collection starts: its
+            # samples go to the frame that triggered the collection.
+            below = [frame for frame in frames[index + 1:]
+                     if frame[1] not in SKIPPED_FILES and frame[1] != worker_file]
             return PHASE_FUNCTIONS[function], below
     return None
 
