@@ -385,3 +385,12 @@ def test_project_in_subfolder_of_repo(tmp_path: Path) -> None:
     assert "orders" in result.stdout
     assert "not measurable" not in result.stdout
     assert_only_main_worktree(repo)
+
+
+def test_output_folder_path_exits_2(repo: Path, tmp_path: Path) -> None:
+    result = run_gate(repo, "--junit", str(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "is a folder" in result.stderr
+    missing = run_gate(repo, "--junit", str(tmp_path / "no" / "gate.xml"))
+    assert missing.returncode == 2, missing.stdout + missing.stderr
+    assert "output folder not found" in missing.stderr

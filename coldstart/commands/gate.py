@@ -134,8 +134,12 @@ def measure(variants: list[Variant], config: GateConfig, streams: Streams) -> li
 def check_output_folders(*paths: str | None) -> None:
     """Raise UsageError before measuring when an output file's folder does not exist."""
     for path in paths:
-        if path and path != "-" and not Path(path).resolve().parent.is_dir():
+        if not path or path == "-":
+            continue
+        if not Path(path).resolve().parent.is_dir():
             raise UsageError(f"output folder not found for {path}: create it first")
+        if Path(path).is_dir():
+            raise UsageError(f"output path {path} is a folder: give a file name")
 
 
 def measure_against(
@@ -243,11 +247,33 @@ def collect_notes(outcomes: list[Outcome], mode_note: str) -> list[str]:
     return notes
 
 
+def gate_document(
+    results: list[CheckResult], outcomes: list[Outcome], verdict: str, reference: str
+) -> dict[str, Any]:
+    """Return the JSON result: the verdicts, then the current and reference reports."""
+    return {
+        "schema": GATE_SCHEMA,
+        "verdict": verdict,
+        "reference": reference,
+        "checks": [result.to_dict() for result in results],
+        "reports": {outcome.target.name: outcome.report for outcome in outcomes},
+        "reference_reports": {
+            outcome.target.name: outcome.reference.report
+            for outcome in outcomes
+            if outcome.reference is not None and outcome.reference.report is not None
+        },
+    }
+
+
 def write_outputs(
     request: GateRequest, results: list[CheckResult], outcomes: list[Outcome],
     reference: str, notes: list[str], elapsed_s: float, streams: Streams,
 ) -> None:
-    """Write the Markdown summary, JUnit XML and JSON result that were asked for."""
+    """Write the Markdown summary, JUnit XML and JSON result that were asked for.
+
+    Every output is attempted before a write failure raises UsageError, so that one bad
+    path loses none of the others.
+    """
     from coldstart.render.gate_markdown import render_gate_markdown
     from coldstart.render.junit import render_junit
 
@@ -260,31 +286,28 @@ def write_outputs(
                 summary.write(markdown)
         except OSError as error:
             streams.warn(f"cannot append to GITHUB_STEP_SUMMARY {step_summary}: {error}")
+
+    outputs: list[tuple[str, str]] = []
     if request.markdown:
-        write_text_atomically(Path(request.markdown), markdown)
-        streams.note(f"wrote {request.markdown}")
+        outputs.append((request.markdown, markdown))
     if request.junit:
-        write_text_atomically(Path(request.junit), render_junit(results, elapsed_s))
-        streams.note(f"wrote {request.junit}")
+        outputs.append((request.junit, render_junit(results, elapsed_s)))
     if request.json_path:
-        document = {
-            "schema": GATE_SCHEMA,
-            "verdict": verdict,
-            "reference": reference,
-            "checks": [result.to_dict() for result in results],
-            "reports": {outcome.target.name: outcome.report for outcome in outcomes},
-            "reference_reports": {
-                outcome.target.name: outcome.reference.report
-                for outcome in outcomes
-                if outcome.reference is not None and outcome.reference.report is not None
-            },
-        }
-        text = json.dumps(document, indent=2) + "\n"
-        if request.json_path == "-":
+        document = gate_document(results, outcomes, verdict, reference)
+        outputs.append((request.json_path, json.dumps(document, indent=2) + "\n"))
+    failed = []
+    for path, text in outputs:
+        if path == "-":
             sys.stdout.write(text)
-        else:
-            write_text_atomically(Path(request.json_path), text)
-            streams.note(f"wrote {request.json_path}")
+            continue
+        try:
+            write_text_atomically(Path(path), text)
+        except OSError as error:
+            failed.append(f"{path} ({error.strerror or error})")
+            continue
+        streams.note(f"wrote {path}")
+    if failed:
+        raise UsageError(f"cannot write {', '.join(failed)}; check the paths")
 
 
 def raise_on_failure(results: list[CheckResult]) -> None:
