@@ -263,7 +263,7 @@ def test_markdown_escapes_pipes() -> None:
     markdown = render_gate_markdown(results, "passed (1 checks)", "ref main", ["note"])
     assert "| a\\|b | runs | ✅ pass |" in markdown
     assert markdown.startswith("### coldstart gate: passed")
-    assert "> note" in markdown
+    assert "\n- note\n" in markdown
 
 
 def test_config_python_relative_to_pyproject(tmp_path: Path) -> None:

@@ -30,5 +30,5 @@ def render_gate_markdown(
         lines.append("| " + " | ".join(escape_cell(cell) for cell in cells) + " |")
     if notes:
         lines.append("")
-        lines.extend(f"> {escape_cell(note)}" for note in notes)
+        lines.extend(f"- {escape_cell(note)}" for note in notes)
     return "\n".join(lines) + "\n"
