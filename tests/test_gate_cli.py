@@ -394,3 +394,14 @@ def test_output_folder_path_exits_2(repo: Path, tmp_path: Path) -> None:
     missing = run_gate(repo, "--junit", str(tmp_path / "no" / "gate.xml"))
     assert missing.returncode == 2, missing.stdout + missing.stderr
     assert "output folder not found" in missing.stderr
+
+
+def test_post_checkout_hook_not_run(repo: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "hook-ran"
+    hook = repo / ".git" / "hooks" / "post-checkout"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    hook.chmod(0o755)
+    result = run_gate(repo, "--against", "HEAD", "--runs", "2", "--no-attribution")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not marker.exists()
+    assert_only_main_worktree(repo)

@@ -107,8 +107,11 @@ def ref_worktree(ref: str, folder: Path) -> Iterator[tuple[Path, str]]:
     path = holder / "worktree"
     with sigterm_unwinds():
         try:
+            # No hooks: a post-checkout hook of the project must not run in the gate.
             completed = git(
-                ["worktree", "add", "--detach", "--quiet", str(path), commit], repository
+                ["-c", "core.hooksPath=/dev/null", "worktree", "add", "--detach", "--quiet",
+                 str(path), commit],
+                repository,
             )
             if completed.returncode != 0:
                 raise EnvironmentProblem(
