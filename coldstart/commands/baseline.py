@@ -67,8 +67,8 @@ def run(request: GateRequest, force: bool, streams: Streams) -> int:
         failed = [run for run in report["runs"] if run["status"] != "ok"]
         if failed:
             streams.warn(f"{target.name}: {len(failed)} of {len(report['runs'])} runs failed "
-                         f"({failed[0]['error']['type']}); the baseline keeps only the "
-                         "successful runs' values")
+                         f"({failed[0]['error']['type']}); the gate compares only the "
+                         "successful ones")
         for warning in report["warnings"]:
             streams.warn(f"{target.name}: {warning}")
     key = environment_key(reports[0]["environment"])
