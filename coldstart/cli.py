@@ -312,6 +312,117 @@ def logs(
     raise typer.Exit(command.run(request, make_streams(quiet, no_color, json_path)))
 
 
+ConfigOption = Annotated[str | None, typer.Option(
+    "--config", help="pyproject.toml to read [tool.coldstart] from (default: ./pyproject.toml)."
+)]
+GateRunsOption = Annotated[int | None, typer.Option(
+    "--runs", help="Fresh interpreter processes per target and side (default 10).")]
+GateWarmInvokesOption = Annotated[int | None, typer.Option(
+    "--warm-invokes", help="Warm invokes after the first one, in each run (default 3).")]
+GateMemoryOption = Annotated[int | None, typer.Option(
+    "--memory", help="Memory size in MB, as configured on Lambda (default 128).")]
+GateTimeoutOption = Annotated[float | None, typer.Option(
+    "--timeout", help="Function timeout in seconds, per invoke (default 3).")]
+GateInitTimeoutOption = Annotated[float | None, typer.Option(
+    "--init-timeout", help="Init phase timeout in seconds (default 10).")]
+GateHandlerOption = Annotated[str | None, typer.Option(
+    "--handler", help="Function in the TARGET file (default: handler, else lambda_handler).")]
+GateRootOption = Annotated[str | None, typer.Option(
+    "--root", help="Task root a handler string is resolved against (default: .).")]
+
+
+GateAttributionOption = Annotated[bool | None, typer.Option(
+    "--attribution/--no-attribution",
+    help="Make one import-time and one tracemalloc run per target and side after the timing "
+    "runs, to name new modules with their cost and check allocations (default: on).",
+)]
+
+
+def run_flags(
+    runs: int | None, warm_invokes: int | None, memory: int | None, timeout: float | None,
+    init_timeout: float | None, python: str | None, attribution: bool | None,
+) -> dict[str, object]:
+    """Map the run flags to configuration keys; None means the flag was not given."""
+    return {
+        "runs": runs, "warm_invokes": warm_invokes, "memory": memory, "timeout": timeout,
+        "init_timeout": init_timeout, "python": python, "attribution": attribution,
+    }
+
+
+@app.command()
+def gate(
+    target: Annotated[str | None, typer.Argument(
+        help="Gate this one target instead of the targets in pyproject.toml."
+    )] = None,
+    against: Annotated[str | None, typer.Option(
+        "--against", help="Git ref to measure in a temporary worktree, interleaved with the "
+        "working tree (recommended)."
+    )] = None,
+    baseline: Annotated[str | None, typer.Option(
+        "--baseline", help="Baseline file written by `coldstart baseline save`."
+    )] = None,
+    max_regression: Annotated[float | None, typer.Option(
+        "--max-regression", help="Tolerated slowdown of the median, in percent (default 10)."
+    )] = None,
+    max_new_modules: Annotated[int | None, typer.Option(
+        "--max-new-modules", help="Modules newly imported at init tolerated (default 0)."
+    )] = None,
+    max_alloc_growth: Annotated[float | None, typer.Option(
+        "--max-alloc-growth", help="Tolerated growth of bytes allocated at init, in percent "
+        "(default 10)."
+    )] = None,
+    max_init_ms: Annotated[float | None, typer.Option(
+        "--max-init-ms", help="Budget for the median init time, in ms.")] = None,
+    max_cold_start_ms: Annotated[float | None, typer.Option(
+        "--max-cold-start-ms", help="Budget for the median cold start, in ms.")] = None,
+    max_peak_rss_mib: Annotated[float | None, typer.Option(
+        "--max-peak-rss-mib", help="Budget for the highest peak RSS, in MiB.")] = None,
+    max_init_alloc_mib: Annotated[float | None, typer.Option(
+        "--max-init-alloc-mib", help="Budget for the memory allocated at init, in MiB.")] = None,
+    max_imported_modules: Annotated[int | None, typer.Option(
+        "--max-imported-modules", help="Budget for the number of modules imported at init."
+    )] = None,
+    handler: GateHandlerOption = None,
+    root: GateRootOption = None,
+    runs: GateRunsOption = None,
+    warm_invokes: GateWarmInvokesOption = None,
+    event: EventOption = None,
+    env: EnvOption = None,
+    python: PythonOption = None,
+    memory: GateMemoryOption = None,
+    timeout: GateTimeoutOption = None,
+    init_timeout: GateInitTimeoutOption = None,
+    attribution: GateAttributionOption = None,
+    config: ConfigOption = None,
+    junit: Annotated[str | None, typer.Option(
+        "--junit", help="Write JUnit XML to FILE: one test case per target and check.")] = None,
+    markdown: Annotated[str | None, typer.Option(
+        "--markdown", help="Write the Markdown summary to FILE (it is also appended to "
+        "$GITHUB_STEP_SUMMARY when that is set).")] = None,
+    json_path: Annotated[str | None, typer.Option(
+        "--json", help="Write the verdicts and reports as JSON to FILE, or - for stdout.")] = None,
+    quiet: QuietOption = False,
+    no_color: NoColorOption = False,
+) -> None:
+    """Fail CI when a change makes cold starts slower: exit 1 on a regression or budget."""
+    from coldstart.commands import gate as command
+
+    flags = {
+        **run_flags(runs, warm_invokes, memory, timeout, init_timeout, python, attribution),
+        "against": against, "baseline": baseline, "max_regression": max_regression,
+        "max_new_modules": max_new_modules, "max_alloc_growth": max_alloc_growth,
+        "max_init_ms": max_init_ms, "max_cold_start_ms": max_cold_start_ms,
+        "max_peak_rss_mib": max_peak_rss_mib, "max_init_alloc_mib": max_init_alloc_mib,
+        "max_imported_modules": max_imported_modules,
+    }
+    request = command.GateRequest(
+        flags=flags, targets=[target] if target else [], handler=handler, root=root,
+        event=event, env=env or [], config_path=config, junit=junit, markdown=markdown,
+        json_path=json_path,
+    )
+    raise typer.Exit(command.run(request, make_streams(quiet, no_color, json_path)))
+
+
 @app.command()
 def emulate(
     target: Annotated[str, typer.Argument(
@@ -359,6 +470,51 @@ def emulate(
         max_environments=max_environments, update_delay_s=update_delay, verbose=verbose,
     )
     raise typer.Exit(command.run(request, make_streams(quiet, no_color)))
+
+
+baseline_app = typer.Typer(
+    help="Write the baseline that `coldstart gate --baseline` compares with.",
+    no_args_is_help=True,
+)
+app.add_typer(baseline_app, name="baseline")
+
+
+@baseline_app.command("save")
+def baseline_save(
+    targets: Annotated[list[str] | None, typer.Argument(
+        help="Targets to measure (default: the targets in pyproject.toml)."
+    )] = None,
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", help="Baseline file to write (default: the configured baseline)."
+    )] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace this machine's entry in an existing file.")] = False,
+    handler: GateHandlerOption = None,
+    root: GateRootOption = None,
+    runs: GateRunsOption = None,
+    warm_invokes: GateWarmInvokesOption = None,
+    event: EventOption = None,
+    env: EnvOption = None,
+    python: PythonOption = None,
+    memory: GateMemoryOption = None,
+    timeout: GateTimeoutOption = None,
+    init_timeout: GateInitTimeoutOption = None,
+    attribution: GateAttributionOption = None,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
+    no_color: NoColorOption = False,
+) -> None:
+    """Measure targets and write their reports as a baseline, keyed by Python, OS and CPU."""
+    from coldstart.commands import baseline as command
+    from coldstart.commands.gate import GateRequest
+
+    request = GateRequest(
+        flags=run_flags(runs, warm_invokes, memory, timeout, init_timeout, python,
+                        attribution),
+        targets=targets or [], handler=handler, root=root, event=event, env=env or [],
+        config_path=config, json_path=output,
+    )
+    raise typer.Exit(command.run(request, force, make_streams(quiet, no_color)))
 
 
 def print_error(message: str) -> None:

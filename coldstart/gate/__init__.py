@@ -1,0 +1,1 @@
+"""The regression gate: configuration, baseline files, git worktrees and checks."""
