@@ -400,16 +400,18 @@ def settings_warnings(reports: list[dict[str, Any]], labels: list[str],
 
 
 def run_count_warnings(reports: list[dict[str, Any]], labels: list[str]) -> list[str]:
-    warnings = []
-    for report, label in zip(reports, labels, strict=True):
-        count = len(ok_runs(report))
-        if 0 < count < MIN_VALUES_FOR_SIGNIFICANCE:
-            warnings.append(
-                f"{label} has {count} successful runs, fewer than "
-                f"{MIN_VALUES_FOR_SIGNIFICANCE}: no significance verdict for its timings; "
-                f"use --runs {MIN_VALUES_FOR_SIGNIFICANCE} or more"
-            )
-    return warnings
+    """Say plainly when a variant has too few successful runs for a significance verdict."""
+    short = [
+        f"{label} ({len(ok_runs(report))})"
+        for report, label in zip(reports, labels, strict=True)
+        if 0 < len(ok_runs(report)) < MIN_VALUES_FOR_SIGNIFICANCE
+    ]
+    if not short:
+        return []
+    return [
+        f"fewer than {MIN_VALUES_FOR_SIGNIFICANCE} successful runs for {', '.join(short)}: "
+        f"no significance verdict on timings; use --runs {MIN_VALUES_FOR_SIGNIFICANCE} or more"
+    ]
 
 
 def failure_of(report: dict[str, Any]) -> dict[str, Any] | None:

@@ -73,15 +73,30 @@ def parse_assignments(text: str, spec: str) -> dict[str, str]:
     return env
 
 
+def split_assignments(text: str) -> tuple[str, str]:
+    """Split `TARGET@KEY=VALUE,...` at the first @ that starts an assignment.
+
+    Values may contain @ (`app.py@EMAIL=ops@example.com`), and so may a folder name in
+    the TARGET. Returns the text and "" when no @ starts an assignment.
+    """
+    start = 0
+    while (at := text.find("@", start)) != -1:
+        if at > 0 and ASSIGNMENT.match(text[at + 1:]):
+            return text[:at], text[at + 1:]
+        start = at + 1
+    return text, ""
+
+
 def parse_variant(text: str) -> VariantSpec:
     """Parse one variant: `TARGET`, `TARGET@KEY=VALUE,...` or a saved report `FILE.json`."""
     if not text:
         raise UsageError("empty variant: give a TARGET, TARGET@KEY=VALUE or a report.json")
-    target, at, assignments = text.rpartition("@")
-    if not at or not target:
-        target, assignments = text, ""
-    elif not assignments:
-        raise UsageError(f"invalid variant {text!r}: nothing after @; write TARGET@KEY=VALUE")
+    target, assignments = split_assignments(text)
+    if not assignments and "@" in text and not Path(text.partition(":")[0]).exists():
+        raise UsageError(
+            f"invalid variant {text!r}: after @ write KEY=VALUE pairs separated by commas,"
+            " e.g. app.py@LAZY_CLIENTS=1,LOG_LEVEL=INFO"
+        )
     env = parse_assignments(assignments, text) if assignments else {}
     if target.endswith(".json"):
         if env:
@@ -93,19 +108,35 @@ def parse_variant(text: str) -> VariantSpec:
     return VariantSpec(text, target=target, env=env)
 
 
+def short_label(text: str) -> str:
+    """Return the variant without its folders: `app.py:by_value` for `src/app.py:by_value`."""
+    target, assignments = split_assignments(text)
+    return target.rpartition("/")[2] + ("@" + assignments if assignments else "")
+
+
 def choose_labels(specs: list[VariantSpec], labels: list[str]) -> list[str]:
-    """Return the column labels: --label values, else each variant as written."""
+    """Return the column labels: --label values, else each variant without its folders.
+
+    When two variants differ only by their folders, both keep their full text.
+    """
     if labels and len(labels) != len(specs):
         raise UsageError(
             f"{len(labels)} --label values for {len(specs)} variants: give one --label per "
             "variant, in the same order, or none"
         )
-    chosen = list(labels) if labels else [spec.text for spec in specs]
     if labels:
+        chosen = list(labels)
         duplicates = sorted({label for label in chosen if chosen.count(label) > 1})
         if duplicates:
             raise UsageError(f"duplicate --label {duplicates[0]!r}: each column needs its own")
         return chosen
+    texts = [spec.text for spec in specs]
+    chosen = []
+    for text in texts:
+        short = short_label(text)
+        # Keep the folders when a different variant has the same name in another folder.
+        clash = any(short_label(other) == short and other != text for other in texts)
+        chosen.append(text if clash else short)
     # Identical variants (an A/A comparison) get a number to tell their columns apart.
     seen: dict[str, int] = {}
     numbered = []

@@ -8,6 +8,8 @@ from coldstart.comparison import short_path
 
 KIB = 1024
 MIB = 1024 * 1024
+# Packages listed per variant in the module changes; the JSON lists every module.
+PACKAGES_SHOWN = 8
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -115,9 +117,18 @@ def module_change_rows(comparison: dict[str, Any]) -> list[tuple[str, str, str]]
         label = labels[change["variant"]]
         for side, key in ((label, "added_packages"), (reference, "removed_packages")):
             if modules[key]:
-                packages = ", ".join(package_text(package) for package in modules[key])
-                rows.append((label, f"only in {side}", packages))
+                rows.append((label, f"only in {side}", packages_text(modules[key])))
     return rows
+
+
+def packages_text(packages: list[dict[str, Any]]) -> str:
+    """List the first packages (costliest, then largest) and count the rest."""
+    text = ", ".join(package_text(package) for package in packages[:PACKAGES_SHOWN])
+    rest = packages[PACKAGES_SHOWN:]
+    if rest:
+        modules = sum(package["modules"] for package in rest)
+        text += f" and {len(rest)} more packages ({modules} modules)"
+    return text
 
 
 def allocation_change_rows(comparison: dict[str, Any]) -> list[tuple[str, ...]]:
