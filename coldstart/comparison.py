@@ -84,7 +84,7 @@ def run_field(report: dict[str, Any], key: str) -> list[float]:
 
 
 def warm_invoke_medians(report: dict[str, Any]) -> list[float]:
-    """One value per run: the median of its warm invokes.
+    """Return one value per run: the median of its warm invokes.
 
     Warm invokes of one process share its state, so the run, not the invoke, is the
     independent unit the test counts.
@@ -100,7 +100,7 @@ def gc_pauses(report: dict[str, Any]) -> list[float]:
 
 
 def gc_collection_totals(report: dict[str, Any], phases: tuple[str, ...] = ()) -> list[float]:
-    """Collections of all generations per run, over `phases` (all phases when empty)."""
+    """Return each run's collections of all generations, over `phases` (all when empty)."""
     totals = []
     for run in ok_runs(report):
         gc = run.get("gc")
@@ -122,7 +122,10 @@ def median_or_none(values: list[float]) -> float | None:
 
 
 def allocation_phase(report: dict[str, Any], phase: str) -> dict[str, Any] | None:
-    """The allocations of one phase; a report without phases has its init totals at the top."""
+    """Return the allocations of one phase, or None when they were not measured.
+
+    A report without `phases` has its init totals at the top of `allocations`.
+    """
     allocations = report.get("allocations")
     if not isinstance(allocations, dict):
         return None
@@ -239,7 +242,7 @@ def finite_or_none(value: float) -> float | None:
 
 def build_row(metric: Metric, reports: list[dict[str, Any]], reference: int,
               alpha: float) -> dict[str, Any]:
-    """One metric across the variants: the value of each, and each against the reference."""
+    """Build one row: the metric's value for each variant and each against the reference."""
     if metric.method == "test":
         samples = [SAMPLES[metric.key](report) for report in reports]
         values = [median_or_none(sample) for sample in samples]
@@ -271,7 +274,7 @@ def build_row(metric: Metric, reports: list[dict[str, Any]], reference: int,
 
 
 def import_times(report: dict[str, Any]) -> dict[str, float]:
-    """Cumulative import time per module, from the importtime run when there was one."""
+    """Return the cumulative import time per module, from the importtime run if there was one."""
     imports = report.get("imports")
     if not isinstance(imports, dict):
         return {}
@@ -308,7 +311,7 @@ def group_by_package(names: set[str], times: dict[str, float]) -> list[dict[str,
 
 
 def module_changes(reference: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any] | None:
-    """Modules imported at init by one variant and not the other, by name."""
+    """List the modules imported at init by one variant and not the other, by name."""
     reference_names = module_names(reference)
     variant_names = module_names(variant)
     if reference_names is None or variant_names is None:
@@ -335,7 +338,7 @@ def allocation_lines(report: dict[str, Any], phase: str) -> dict[tuple[str, int]
 
 
 def allocation_changes(reference: dict[str, Any], variant: dict[str, Any]) -> list[dict[str, Any]]:
-    """The allocation lines whose bytes changed most, per phase.
+    """Return the allocation lines whose bytes changed most, per phase.
 
     A line outside one report's top list counts as 0 bytes there, so a change near the
     end of a top list can be overstated.
@@ -415,7 +418,7 @@ def run_count_warnings(reports: list[dict[str, Any]], labels: list[str]) -> list
 
 
 def failure_of(report: dict[str, Any]) -> dict[str, Any] | None:
-    """The first error of a variant's runs, with how many runs failed, or None."""
+    """Return the first error of a variant's runs with how many runs failed, or None."""
     runs = report.get("runs") or []
     failed = [run for run in runs if run.get("status") != "ok"]
     if not failed:
@@ -450,7 +453,7 @@ def variant_section(report: dict[str, Any], label: str, spec: str, source: str) 
 
 
 def choose_reference(reports: list[dict[str, Any]]) -> int:
-    """The first variant, or the first with a successful run when the first failed."""
+    """Return the index of the first variant with a successful run (0 when none has one)."""
     for index, report in enumerate(reports):
         if not variant_failed(report):
             return index
@@ -507,6 +510,6 @@ def build_comparison(
 
 
 def short_path(file: str) -> str:
-    """The last two parts of a path: enough to find a line of a handler or a library."""
+    """Return the last two parts of a path: enough to find a handler's or a library's line."""
     parts = Path(file).parts
     return str(Path(*parts[-2:])) if len(parts) > 2 else file
