@@ -180,6 +180,20 @@ def test_failed_variant_still_compares_others() -> None:
     assert row(comparison, "init_ms")["comparisons"][2]["verdict"] == "slower"
 
 
+def test_partly_failed_variant_compared() -> None:
+    flaky = make_report("flaky", 40.0, 1.0, runs=8)
+    for run in flaky["runs"][:2]:
+        run["status"] = "error"
+        run["error"] = {"type": "Sandbox.Timedout", "phase": "invoke", "message": "timed out"}
+    comparison = compare(make_report("a", 20.0, 1.0), flaky)
+    variant = comparison["variants"][1]
+    assert variant["status"] == "partly failed"
+    assert variant["runs_ok"] == 6
+    assert variant["error"]["failed_runs"] == 2
+    assert row(comparison, "init_ms")["n"] == [6, 6]
+    assert row(comparison, "init_ms")["comparisons"][1]["verdict"] == "slower"
+
+
 def test_failed_reference_falls_back() -> None:
     comparison = compare(failed_report("broken"), make_report("b", 20.0, 1.0),
                          make_report("c", 40.0, 1.0))

@@ -227,6 +227,9 @@ def run(request: CompareRequest, streams: Streams) -> int:
     sources = ["report" if spec.report_path else "measured" for spec in specs]
     comparison = build_comparison(reports, labels, [spec.text for spec in specs], sources)
     streams.print(render_comparison_terminal(comparison))
+    for label, report in zip(labels, reports, strict=True):
+        for warning in report.get("warnings") or []:
+            streams.warn(f"{label}: {warning}")
     write_outputs(comparison, request, streams)
     if any(variant["status"] != "ok" for variant in comparison["variants"]):
         return ExitCode.TARGET_FAILED
