@@ -64,6 +64,9 @@ METRICS = (
            COUNT_WORDS, tolerance=0.02),
     Metric("alloc_invoke_bytes", "allocated bytes, first invoke", "bytes", "direct",
            AMOUNT_WORDS, tolerance=0.02),
+    # Bytes allocated while deep copies and JSON round trips ran, even when freed later.
+    Metric("copied_invoke_bytes", "copied bytes, first invoke", "bytes", "direct",
+           AMOUNT_WORDS, tolerance=0.02),
     # Collections follow allocation counts, which vary a little with hash randomisation.
     Metric("gc_collections", "GC collections", "count", "direct", COUNT_WORDS,
            tolerance=0.10, absolute_tolerance=1),
@@ -144,6 +147,20 @@ def allocation_value(report: dict[str, Any], phase: str, field: str) -> float | 
     return float(section[field])
 
 
+def copied_bytes(report: dict[str, Any], phase: str) -> float | None:
+    """Sum the bytes of the copies (deepcopy, asdict, JSON round trip) made in one phase.
+
+    Each copy's bytes are the peak of traced memory while it ran, so a copy that is freed
+    before the phase ends counts here but not in the phase's allocations.
+    """
+    allocations = report.get("allocations")
+    if not isinstance(allocations, dict) or allocations.get("copies") is None:
+        return None
+    return float(sum(
+        copy.get("bytes") or 0 for copy in allocations["copies"] if copy.get("phase") == phase
+    ))
+
+
 def modules_at_init(report: dict[str, Any]) -> float | None:
     modules = report.get("modules") or {}
     if modules.get("count_at_init") is not None:
@@ -170,6 +187,7 @@ VALUES: dict[str, Callable[[dict[str, Any]], float | None]] = {
     "alloc_init_bytes": lambda report: allocation_value(report, "init", "bytes"),
     "alloc_invoke_blocks": lambda report: allocation_value(report, "first_invoke", "blocks"),
     "alloc_invoke_bytes": lambda report: allocation_value(report, "first_invoke", "bytes"),
+    "copied_invoke_bytes": lambda report: copied_bytes(report, "first_invoke"),
     "gc_collections": lambda report: median_or_none(gc_collection_totals(report)),
     "gc_invoke_collections": lambda report: median_or_none(
         gc_collection_totals(report, ("first_invoke", "warm_invoke"))

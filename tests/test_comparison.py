@@ -166,6 +166,25 @@ def test_allocations_compared_per_phase() -> None:
     assert invoke_lines[0]["change_bytes"] == 900_000
 
 
+def test_copied_bytes_compared() -> None:
+    reference = make_report("ref", 20.0, 1.0)
+    reference["allocations"] = allocations(1_000_000, 2_000, line=40)
+    reference["allocations"]["copies"] = []
+    by_value = make_report("value", 20.0, 9.0)
+    by_value["allocations"] = allocations(1_000_000, 2_000, line=40)
+    by_value["allocations"]["copies"] = [
+        {"kind": "copy.deepcopy", "phase": "first_invoke", "calls": 1, "bytes": 3_000_000,
+         "ms": 8.0},
+        {"kind": "copy.deepcopy", "phase": "warm_invoke", "calls": 3, "bytes": 9_000_000,
+         "ms": 24.0},
+    ]
+    comparison = compare(reference, by_value)
+    copied = row(comparison, "copied_invoke_bytes")
+    assert copied["values"] == [0.0, 3_000_000.0]
+    assert copied["comparisons"][1]["verdict"] == "more"
+    assert copied["comparisons"][1]["difference"] == 3_000_000
+
+
 def test_missing_allocations_not_measured() -> None:
     comparison = compare(make_report("a", 20.0, 1.0), make_report("b", 20.0, 1.0))
     assert row(comparison, "alloc_invoke_bytes")["comparisons"][1]["verdict"] == "not measured"
