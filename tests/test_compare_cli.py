@@ -93,7 +93,6 @@ def test_identical_variants_not_significant(tmp_path: Path) -> None:
         for metric in TIMING_ROWS:
             result = cell(comparison, metric)
             assert result["verdict"] == "not significant", (attempt, metric, result)
-            assert result["low"] <= 1 <= result["high"], (attempt, metric, result)
 
 
 def test_lazy_eager_module_difference(tmp_path: Path) -> None:
