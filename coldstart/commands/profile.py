@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
+from coldstart.attribution.runner import SAMPLERS, AttributionSettings
 from coldstart.commands.common import check_positive, check_python, load_event
 from coldstart.console import Streams
 from coldstart.environment import parse_env_pairs
-from coldstart.errors import ExitCode, UsageError
+from coldstart.errors import EnvironmentProblem, ExitCode, UsageError
+from coldstart.findings import build_findings
 from coldstart.launcher import RunOptions
 from coldstart.measure import Variant, measure_variants
 from coldstart.model import failed_runs
@@ -33,6 +35,31 @@ class ProfileRequest:
     timeout_s: float = 3.0
     init_timeout_s: float = 10.0
     json_path: str | None = None
+    timing_only: bool = False
+    imports: bool = True
+    allocations: bool = True
+    sampler: str = "auto"
+    alloc_frames: int = 1
+    min_ms: float | None = None
+
+
+def attribution_settings(request: ProfileRequest) -> AttributionSettings | None:
+    """Return the attribution runs to make, or None for --timing-only."""
+    if request.sampler not in SAMPLERS:
+        choices = ", ".join(name for name in SAMPLERS if name != "auto")
+        raise UsageError(f"invalid --sampler {request.sampler!r}: use one of {choices}")
+    if request.alloc_frames < 1:
+        raise UsageError(f"invalid --alloc-frames {request.alloc_frames}: use 1 or more")
+    if request.min_ms is not None and request.min_ms < 0:
+        raise UsageError(f"invalid --min-ms {request.min_ms}: use 0 or more")
+    if request.timing_only:
+        return None
+    return AttributionSettings(
+        imports=request.imports,
+        allocations=request.allocations,
+        sampler=request.sampler,
+        alloc_frames=request.alloc_frames,
+    )
 
 
 def build_variant(request: ProfileRequest) -> Variant:
@@ -58,14 +85,20 @@ def build_variant(request: ProfileRequest) -> Variant:
 
 def run(request: ProfileRequest, streams: Streams) -> int:
     variant = build_variant(request)
-    [report] = measure_variants([variant], request.runs, streams)
-    streams.print(render_terminal(report))
-    for warning in report["warnings"]:
+    settings = attribution_settings(request)
+    [report] = measure_variants([variant], request.runs, streams, attribution=settings)
+    report["findings"] = build_findings(report)
+    streams.print(render_terminal(report, min_ms=request.min_ms))
+    attribution = report.get("attribution") or {}
+    for warning in report["warnings"] + attribution.get("notes", []):
         streams.warn(warning)
     if request.json_path:
         write_json(report, request.json_path)
         if request.json_path != "-":
             streams.note(f"wrote {request.json_path}")
+    if attribution.get("sampler_error"):
+        # The report is written first, so that the timing figures are not lost.
+        raise EnvironmentProblem(attribution["sampler_error"])
     if failed_runs(report):
         return ExitCode.TARGET_FAILED
     return ExitCode.OK
