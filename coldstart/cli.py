@@ -178,6 +178,15 @@ def compare(
     )] = None,
     quiet: QuietOption = False,
     no_color: NoColorOption = False,
+    timing_only: Annotated[bool, typer.Option(
+        "--timing-only", help="Make only the clean timing runs: no attribution runs."
+    )] = False,
+    no_imports: Annotated[bool, typer.Option(
+        "--no-imports", help="Skip the import-tree run (-X importtime) of each variant."
+    )] = False,
+    no_alloc: Annotated[bool, typer.Option(
+        "--no-alloc", help="Skip the allocation run (tracemalloc) of each variant."
+    )] = False,
 ) -> None:
     """Run variants side by side, interleaved, and compare them in one table."""
     from coldstart.commands import compare as command
@@ -187,7 +196,8 @@ def compare(
         warm_invokes=warm_invokes, event=event, env=env or [],
         python=python or sys.executable, memory_mb=memory, timeout_s=timeout,
         init_timeout_s=init_timeout, json_path=json_path, markdown_path=markdown_path,
-        html_path=html_path,
+        html_path=html_path, timing_only=timing_only, imports=not no_imports,
+        allocations=not no_alloc,
     )
     raise typer.Exit(command.run(request, make_streams(quiet, no_color, json_path)))
 

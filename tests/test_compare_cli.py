@@ -17,6 +17,8 @@ LAZY = str(FIXTURES / "lazy_vs_eager" / "lazy.py")
 EAGER = str(FIXTURES / "lazy_vs_eager" / "eager.py")
 HELLO = str(FIXTURES / "hello" / "app.py")
 TIMING_ROWS = ("init_ms", "first_invoke_ms", "warm_invoke_ms", "cold_start_ms", "gc_pause_ms")
+DIRECT_ROWS = ("alloc_init_blocks", "alloc_init_bytes", "alloc_invoke_blocks",
+               "alloc_invoke_bytes", "copied_invoke_bytes", "gc_collections", "modules_at_init")
 
 
 def compare_json(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], str]:
@@ -71,6 +73,29 @@ def test_by_value_more_gc(value_vs_reference: dict[str, Any]) -> None:
     )
 
 
+def test_by_value_allocates_more_per_invoke(value_vs_reference: dict[str, Any]) -> None:
+    for metric in ("alloc_invoke_blocks", "alloc_invoke_bytes", "copied_invoke_bytes"):
+        result = cell(value_vs_reference, metric)
+        assert result["verdict"] == "more", (metric, result)
+        assert result["significant"], (metric, result)
+    assert value(value_vs_reference, "alloc_invoke_bytes", 1) > 100 * value(
+        value_vs_reference, "alloc_invoke_bytes", 0
+    )
+
+
+def test_by_value_same_init_allocations(value_vs_reference: dict[str, Any]) -> None:
+    assert cell(value_vs_reference, "alloc_init_blocks")["verdict"] == "same"
+    assert cell(value_vs_reference, "alloc_init_bytes")["verdict"] == "same"
+
+
+def test_by_value_copy_lines_listed(value_vs_reference: dict[str, Any]) -> None:
+    lines = value_vs_reference["changes"][0]["allocations"]
+    invoke_lines = [line for line in lines if line["phase"] == "first_invoke"]
+    assert invoke_lines
+    assert invoke_lines[0]["change_bytes"] > 0
+    assert invoke_lines[0]["file"].endswith("copy.py")
+
+
 def test_by_value_same_modules(value_vs_reference: dict[str, Any]) -> None:
     assert cell(value_vs_reference, "modules_at_init")["verdict"] == "same"
 
@@ -93,6 +118,9 @@ def test_identical_variants_not_significant(tmp_path: Path) -> None:
         for metric in TIMING_ROWS:
             result = cell(comparison, metric)
             assert result["verdict"] == "not significant", (attempt, metric, result)
+        for metric in DIRECT_ROWS:
+            result = cell(comparison, metric)
+            assert result["verdict"] == "same", (attempt, metric, result)
 
 
 def test_lazy_eager_module_difference(tmp_path: Path) -> None:
@@ -105,16 +133,23 @@ def test_lazy_eager_module_difference(tmp_path: Path) -> None:
     packages = [package["package"] for package in modules["added_packages"]]
     assert "boto3" in packages
     assert "botocore" in packages
+    boto3 = next(p for p in modules["added_packages"] if p["package"] == "boto3")
+    assert boto3["cumulative_ms"] > 0
     assert cell(comparison, "modules_at_init")["verdict"] == "more"
+    assert cell(comparison, "alloc_init_bytes")["verdict"] == "more"
     assert "only in eager.py" in output
+    assert "ms cumulative" in output
     assert "boto3 (" in output
 
 
 def test_few_runs_no_verdict(tmp_path: Path) -> None:
-    code, comparison, output = compare_json(tmp_path, HELLO, HELLO, "--runs", "2")
+    code, comparison, output = compare_json(tmp_path, HELLO, HELLO, "--runs", "2",
+                                            "--timing-only")
     assert code == 0, output
     for metric in TIMING_ROWS:
         assert cell(comparison, metric)["verdict"] == "too few runs"
+    assert cell(comparison, "alloc_init_bytes")["verdict"] == "not measured"
+    assert comparison["reports"][0]["allocations"] is None
     assert "fewer than 5 successful runs" in output
     assert "no significance verdict" in output
 
@@ -141,7 +176,7 @@ def test_failing_variant_exits_3(tmp_path: Path) -> None:
 def test_markdown_and_html_written(tmp_path: Path) -> None:
     markdown = tmp_path / "comparison.md"
     html = tmp_path / "comparison.html"
-    result = run_cli("compare", HELLO, f"{HELLO}@GREETING=hi", "--runs", "1",
+    result = run_cli("compare", HELLO, f"{HELLO}@GREETING=hi", "--runs", "1", "--timing-only",
                      "--markdown", str(markdown), "--html", str(html))
     assert result.returncode == 0, result.stderr
     text = markdown.read_text()
@@ -159,6 +194,7 @@ def test_assignments_reach_the_handler(tmp_path: Path) -> None:
     target = str(FIXTURES / "lambda_env" / "app.py")
     code, comparison, output = compare_json(
         tmp_path, target, f"{target}@TABLE_NAME=orders,REGION_LIST=a,b", "--runs", "1",
+        "--timing-only",
     )
     assert code == 0, output
     assert comparison["reports"][0]["settings"]["env"] == {}
@@ -168,7 +204,7 @@ def test_assignments_reach_the_handler(tmp_path: Path) -> None:
 
 def test_saved_reports_compared_with_warning(tmp_path: Path) -> None:
     saved = tmp_path / "hello.json"
-    result = run_cli("profile", HELLO, "--runs", "2", "--json", str(saved))
+    result = run_cli("profile", HELLO, "--runs", "2", "--timing-only", "--json", str(saved))
     assert result.returncode == 0, result.stderr
     other = json.loads(saved.read_text())
     other["environment"]["python_version"] = "3.9.18"
@@ -182,7 +218,7 @@ def test_saved_reports_compared_with_warning(tmp_path: Path) -> None:
 
 
 def test_json_to_stdout(tmp_path: Path) -> None:
-    result = run_cli("compare", HELLO, HELLO, "--runs", "1", "--json", "-")
+    result = run_cli("compare", HELLO, HELLO, "--runs", "1", "--timing-only", "--json", "-")
     assert result.returncode == 0, result.stderr
     comparison = json.loads(result.stdout)
     assert comparison["schema"] == "coldstart.comparison/1"

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coldstart.attribution.runner import AttributionSettings
 from coldstart.commands.profile import ProfileRequest, build_variant
 from coldstart.comparison import build_comparison
 from coldstart.console import Streams
 from coldstart.environment import ENV_NAME
 from coldstart.errors import ExitCode, UsageError
+from coldstart.findings import build_findings
 from coldstart.measure import Variant, measure_variants
 from coldstart.model import load_report
 from coldstart.render.json_file import write_text_atomically
@@ -40,6 +42,9 @@ class CompareRequest:
     json_path: str | None = None
     markdown_path: str | None = None
     html_path: str | None = None
+    timing_only: bool = False
+    imports: bool = True
+    allocations: bool = True
 
 
 @dataclass
@@ -173,6 +178,19 @@ def check_outputs(request: CompareRequest) -> None:
         raise UsageError("--markdown and --html take a file path; only --json takes -")
 
 
+def attribution_settings(request: CompareRequest) -> AttributionSettings | None:
+    """Return the attribution runs each measured variant gets, or None for --timing-only.
+
+    The table uses the import tree and the allocations, not CPU samples, so compare makes
+    no sampler run; `coldstart profile` of one variant shows its hot spots.
+    """
+    if request.timing_only:
+        return None
+    return AttributionSettings(
+        imports=request.imports, allocations=request.allocations, sampler="none"
+    )
+
+
 def collect_reports(
     specs: list[VariantSpec], labels: list[str], request: CompareRequest, streams: Streams
 ) -> list[dict[str, Any]]:
@@ -185,8 +203,12 @@ def collect_reports(
         else:
             measured.append((index, build_measured_variant(spec, label, request)))
     if measured:
-        results = measure_variants([variant for _, variant in measured], request.runs, streams)
+        results = measure_variants(
+            [variant for _, variant in measured], request.runs, streams,
+            attribution=attribution_settings(request),
+        )
         for (index, _), report in zip(measured, results, strict=True):
+            report["findings"] = build_findings(report)
             reports[index] = report
     return [report for report in reports if report is not None]
 
@@ -228,7 +250,8 @@ def run(request: CompareRequest, streams: Streams) -> int:
     comparison = build_comparison(reports, labels, [spec.text for spec in specs], sources)
     streams.print(render_comparison_terminal(comparison))
     for label, report in zip(labels, reports, strict=True):
-        for warning in report.get("warnings") or []:
+        notes = (report.get("attribution") or {}).get("notes") or []
+        for warning in (report.get("warnings") or []) + notes:
             streams.warn(f"{label}: {warning}")
     write_outputs(comparison, request, streams)
     if any(variant["status"] != "ok" for variant in comparison["variants"]):
