@@ -237,6 +237,7 @@ def test_json_to_stdout(tmp_path: Path) -> None:
         ([HELLO, HELLO, "--label", "x", "--label", "x"], "duplicate --label"),
         ([HELLO, HELLO, "--runs", "0"], "--runs"),
         ([HELLO, HELLO, "--markdown", "no/such/folder/out.md"], "folder not found"),
+        ([HELLO, HELLO, "--markdown", "-"], "only --json takes -"),
     ],
 )
 def test_bad_input_exits_2(args: list[str], needle: str) -> None:
