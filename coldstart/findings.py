@@ -92,7 +92,7 @@ def lazy_import_findings(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def client_per_invoke_findings(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """A boto3/botocore session or client built during the first invoke."""
+    """Report a boto3/botocore session or client built during the first invoke."""
     usage = report.get("invoke_usage") or {}
     calls = usage.get("calls") or {}
     evidence = [f"{name} x{calls[name]}" for name in CLIENT_CALLS if calls.get(name)]
@@ -163,7 +163,7 @@ def copy_findings(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def longest_pauses(report: dict[str, Any]) -> dict[str, float]:
-    """The longest GC pause of each phase over the timing runs."""
+    """Return the longest GC pause of each phase over the timing runs."""
     longest: dict[str, float] = {}
     for run in report.get("runs", []):
         by_phase = (run.get("gc") or {}).get("by_phase") or {}

@@ -6,6 +6,7 @@ instrument can touch a timing figure.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,7 +80,9 @@ def measure_variants(
     reports have timing figures only.
     """
     with work_folder() as work_dir:
+        started = time.perf_counter()
         all_runs = timing_runs(variants, runs, streams, work_dir)
+        timing_wall_ms = (time.perf_counter() - started) * 1000
         reports = []
         for variant, variant_runs in zip(variants, all_runs, strict=True):
             environment = describe_environment(
@@ -91,6 +94,8 @@ def measure_variants(
             ))
         if attribution is not None:
             attribution_runs(variants, reports, attribution, streams, work_dir)
+            for report in reports:
+                report["attribution"]["timing_runs_wall_ms"] = round(timing_wall_ms, 3)
     return reports
 
 
@@ -108,9 +113,10 @@ def attribution_runs(
             if not init:
                 report["attribution"] = {
                     "runs": [], "notes": ["no attribution runs: every timing run failed"],
-                    "sampler_error": None,
+                    "sampler_error": None, "wall_ms": 0.0,
                 }
                 continue
+            started = time.perf_counter()
             result = attribute_variant(
                 variant, settings, work_dir, init["median"],
                 report["environment"].get("python_version"), on_run=advance,
@@ -120,4 +126,5 @@ def attribution_runs(
                 "runs": result.runs,
                 "notes": result.notes,
                 "sampler_error": result.sampler_error,
+                "wall_ms": round((time.perf_counter() - started) * 1000, 3),
             }

@@ -18,8 +18,9 @@ four positional arguments:
   --describe-modules      report each module's file and which were compiled from source
                           because no valid cached bytecode was found
 
-The probe reports with one {"kind": "attribution", ...} message, after an
-{"kind": "attributing"} message that tells the launcher it may take a while.
+The probe sends its results in one {"kind": "attribution", ...} message. An
+{"kind": "attributing"} message comes first, so that the launcher extends its deadline
+while the probe summarises.
 """
 
 import gc
@@ -74,6 +75,7 @@ class Probe:
         self._calls = None
         self._profiler = None
         self._profiler_error = None
+        self._import_started_ns = 0
 
     # Hooks, in the order the worker calls them.
 
@@ -84,8 +86,11 @@ class Probe:
             self._redirect_stderr(self.options["stderr_to"] + ".init")
         if self.options.get("tracemalloc"):
             clear_traces()
+        self._import_started_ns = time.perf_counter_ns()
 
     def after_import(self):
+        elapsed_ns = time.perf_counter_ns() - self._import_started_ns
+        self.result["handler_import_ms"] = elapsed_ns / 1e6
         if self.options.get("tracemalloc"):
             self._take_traces("init")
         self._restore_stderr()
@@ -97,7 +102,7 @@ class Probe:
         if self.options.get("tracemalloc"):
             self._copies = CopyRecorder(self)
             self._copies.install()
-            # From here the traces hold only what the invoke allocates.
+            # From here the traces contain only what the invoke allocates.
             clear_traces()
         if "stderr_to" in self.options:
             self._redirect_stderr(self.options["stderr_to"] + ".invoke")
@@ -184,7 +189,7 @@ class Probe:
         self._saved_stderr = None
 
     # tracemalloc: the traces are cleared when a phase starts, so a snapshot at its end
-    # holds what the phase allocated and did not free. Raw traces are taken from the C
+    # contains what the phase allocated and did not free. Raw traces are taken from the C
     # module and summed only after tracing stops, because summing a few hundred thousand
     # traces while every allocation is traced takes seconds. The tracemalloc module is
     # never imported, so its imports are not charged to the handler.
@@ -207,6 +212,8 @@ class Probe:
 
     def _start_pyinstrument(self):
         path, interval = self.options["pyinstrument"]
+        # NOTE: modules that pyinstrument itself imports (such as inspect and typing) are
+        # then already loaded, so the handler's samples miss their import cost.
         try:
             from pyinstrument import Profiler
         except ImportError as exc:
@@ -217,15 +224,19 @@ class Probe:
         self._profiler.start()
 
     def _stop_pyinstrument(self):
+        """Stop sampling and write the samples; a failure is reported, not raised."""
         import json
 
         profiler = self._profiler
         self._profiler = None
-        session = profiler.stop()
         path, interval = self.options["pyinstrument"]
-        records = [[list(frames), duration] for frames, duration in session.frame_records]
-        with open(path, "w", encoding="utf-8") as file:
-            json.dump({"interval_s": interval, "records": records}, file)
+        try:
+            session = profiler.stop()
+            records = [[list(frames), duration] for frames, duration in session.frame_records]
+            with open(path, "w", encoding="utf-8") as file:
+                json.dump({"interval_s": interval, "records": records}, file)
+        except Exception as exc:  # a pyinstrument version with another session layout
+            self._profiler_error = "pyinstrument failed: %s: %s" % (type(exc).__name__, exc)
 
 
 def flush_stderr():
@@ -273,7 +284,7 @@ class CopyRecorder:
         self._pending_dumps = None
 
     def install(self):
-        import functools  # noqa: F401 (loaded here, before the baseline snapshot)
+        import functools  # noqa: F401 (loaded before the traces are cleared)
 
         targets = []
         for module_name, names in (
@@ -439,7 +450,7 @@ def summarize_totals(totals, skipped_files):
 
 
 def module_files():
-    """Each loaded module's file, or its origin ("built-in", "frozen") when it has none."""
+    """Map each loaded module to its file, or to its origin ("built-in", "frozen")."""
     files = {}
     for name, module in list(sys.modules.items()):
         spec = getattr(module, "__spec__", None)

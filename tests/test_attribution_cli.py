@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -187,3 +189,56 @@ def test_uncached_bytecode_finding(boto3_profile: tuple[dict, str]) -> None:
     assert "app" in [module["module"] for module in uncached["modules"]]
     found = [item for item in report["findings"] if item["kind"] == "uncached-bytecode"]
     assert "compileall" in found[0]["fix"]
+
+
+def system_python_without_pyinstrument() -> str | None:
+    """Return /usr/bin/python3 when it exists and cannot import pyinstrument."""
+    python = "/usr/bin/python3"
+    if not Path(python).exists():
+        return None
+    check = subprocess.run([python, "-c", "import pyinstrument"], capture_output=True)
+    return python if check.returncode != 0 else None
+
+
+def test_pyinstrument_missing_in_target(tmp_path: Path) -> None:
+    python = system_python_without_pyinstrument()
+    if python is None:
+        pytest.skip("needs a system Python without pyinstrument")
+    report, output, code = profile(tmp_path, "hello", "--python", python, "--no-alloc",
+                                   "--no-imports", "--sampler", "pyinstrument", runs=1)
+    assert code == 0, output
+    assert report["hotspots"] is None
+    notes = report["attribution"]["notes"]
+    assert any("pyinstrument is not importable" in note for note in notes)
+    assert "use --sampler py-spy" in output
+
+
+def python_wrapper(tmp_path: Path) -> Path:
+    """A shell script that runs this Python as its child: py-spy cannot trace through it."""
+    wrapper = tmp_path / "python-wrapper.sh"
+    wrapper.write_text(f'#!/bin/sh\n{sys.executable} "$@"\nexit $?\n')
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def test_requested_py_spy_failure_exits_4(tmp_path: Path) -> None:
+    wrapper = python_wrapper(tmp_path)
+    report, output, code = profile(tmp_path, "hello", "--python", str(wrapper), "--no-alloc",
+                                   "--no-imports", "--sampler", "py-spy", runs=2)
+    assert code == 4, output
+    assert "coldstart: error: py-spy wrote no profile" in output
+    assert len(report["runs"]) == 2
+    assert report["summary"]["init_ms"]["n"] == 2
+    assert report["hotspots"] is None
+    assert report["attribution"]["sampler_error"].startswith("py-spy wrote no profile")
+
+
+def test_default_sampler_falls_back(tmp_path: Path) -> None:
+    wrapper = python_wrapper(tmp_path)
+    report, output, code = profile(tmp_path, "hello", "--python", str(wrapper), "--no-alloc",
+                                   "--no-imports", runs=2)
+    assert code == 0, output
+    assert report["hotspots"]["sampler"] == "pyinstrument"
+    [note] = report["attribution"]["notes"]
+    assert note.endswith("; sampling with pyinstrument instead")
+    assert "warning: py-spy wrote no profile" in output

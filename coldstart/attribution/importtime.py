@@ -1,9 +1,9 @@
 """The import tree, from the stderr of one run under `python -X importtime`.
 
-The worker sends fd 2 to a file of its own while it imports the handler and another
-while it runs the first invoke (see worker_probe.py), so the handler's stderr never
-reaches this parser except for what the handler itself prints in those two windows, and
-those lines have no `import time:` prefix.
+The worker sends fd 2 to a file of its own while it imports the handler, and to another
+while it runs the first invoke (see worker_probe.py). The rest of the handler's stderr
+never reaches this parser. What the handler prints in those two windows does, but those
+lines have no `import time:` prefix.
 """
 
 from __future__ import annotations
@@ -179,9 +179,10 @@ def handler_root(module: str, import_ms: float | None, imported: list[ImportNode
     """Return the handler module's node, with the modules it imported as children.
 
     The worker imports the handler with importlib.import_module, which runs the import in
-    Python (importlib._bootstrap) and so is not logged by -X importtime; only the imports
-    nested in it are. The handler's cumulative time is the run's import phase, and its
-    self time what its imports leave: its module-level code, such as building clients.
+    Python (importlib._bootstrap), so -X importtime does not log it. It logs only the
+    imports nested in it. The handler's cumulative time is the import_module call as the
+    worker timed it, and its self time what its imports leave: its module-level code,
+    such as building clients.
     """
     children_us = sum(node.cumulative_us for node in imported if not node.cached)
     cumulative_us = max(children_us, int((import_ms or 0.0) * 1000))
@@ -201,8 +202,8 @@ def build_imports_section(
 ) -> tuple[dict[str, Any], list[str]]:
     """Return the report's `imports` section and the parser's warnings.
 
-    `import_ms` is the import phase of the importtime run, the handler module's
-    cumulative time.
+    `import_ms` is how long the importtime run's import_module call took, the handler
+    module's cumulative time.
     """
     origins = module_origins(module_files, locations)
     init = parse_importtime(init_text)

@@ -1,5 +1,5 @@
-"""Where a module or a source file comes from: the standard library, a third-party
-package (site-packages), or the task root."""
+"""The origin of a module or source file: the standard library, a third-party package
+(site-packages), or the task root."""
 
 from __future__ import annotations
 

@@ -33,9 +33,9 @@ if TYPE_CHECKING:
     from coldstart.measure import Variant
 
 SAMPLERS = ("auto", "py-spy", "pyinstrument", "none")
-# tracemalloc at one frame makes the boto3 fixture's init about 4.5x slower, and each
-# extra frame adds about 1x more (measured with CPython 3.11); 1 keeps the run near the
-# 5x that a default attribution run may cost.
+# tracemalloc at one frame makes the boto3 fixture's init about 4.7x slower (median of 5
+# with benchmarks/attribution_overhead.py, CPython 3.11), and 4 frames about 13x; 1 keeps
+# the run under the 5x that a default attribution run may cost.
 DEFAULT_ALLOC_FRAMES = 1
 # Init and invoke timeouts of an attribution run, as multiples of the target's, because
 # instruments slow the handler down.
@@ -44,7 +44,7 @@ TIMEOUT_FACTOR = {"importtime": 2.0, "tracemalloc": 10.0, "py-spy": 2.0, "pyinst
 
 @dataclass
 class AttributionSettings:
-    """Which attribution runs `coldstart profile` makes, and how."""
+    """The attribution runs `coldstart profile` makes, and their settings."""
 
     imports: bool = True
     allocations: bool = True
@@ -82,6 +82,8 @@ class Instrumented:
 
     def launch(self, instrument: str, **changes: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         """Run the worker with one instrument; return (run, the probe's message)."""
+        # NOTE: an attribution run's init also includes compiling worker_probe.py in the
+        # worker (a few milliseconds), so its inflation is slightly overstated.
         base = self.variant.options
         factor = TIMEOUT_FACTOR[instrument]
         options = replace(
@@ -157,7 +159,7 @@ def run_importtime(runner: Instrumented, track_calls: bool) -> None:
         read_text(prefix.with_suffix(".init")), read_text(prefix.with_suffix(".invoke")),
         message.get("module_files", {}), message.get("uncached_bytecode"),
         locations_for(runner.variant, message), runner.variant.target.module,
-        run["import_ms"],
+        message.get("handler_import_ms", run["import_ms"]),
     )
     runner.result.sections["imports"] = section
     runner.result.notes.extend(warnings[:5])
@@ -188,7 +190,7 @@ def run_py_spy(runner: Instrumented, rate_hz: int, python_version: str | None) -
     """Run the worker under py-spy; return the reason when py-spy could not trace."""
     py_spy = find_py_spy()
     if py_spy is None:
-        return "py-spy not found: install it (pip install py-spy) or use --sampler pyinstrument"
+        return "py-spy not found (install it with pip install py-spy)"
     output = runner.work_dir / "py-spy.json"
     run, _ = runner.launch("py-spy", command_prefix=py_spy_prefix(py_spy, rate_hz, output))
     # py-spy may exit with "No child process" after writing its file, because the worker
@@ -206,11 +208,12 @@ def run_pyinstrument(runner: Instrumented, interval_s: float) -> None:
     _, message = runner.launch(
         "pyinstrument", worker_args=["--pyinstrument", str(output), repr(interval_s)]
     )
-    if message.get("pyinstrument_error"):
-        runner.result.notes.append(
-            f"no CPU samples: {message['pyinstrument_error']} "
-            "(install pyinstrument for that interpreter, or use --sampler py-spy)"
-        )
+    error = message.get("pyinstrument_error")
+    if error:
+        hint = ""
+        if error.startswith("pyinstrument is not importable"):
+            hint = " (install pyinstrument for that interpreter, or use --sampler py-spy)"
+        runner.result.notes.append(f"no CPU samples: {error}{hint}")
         return
     try:
         samples = read_pyinstrument(output)
@@ -229,6 +232,8 @@ def run_sampler(runner: Instrumented, settings: AttributionSettings,
         if reason is None:
             return
         if settings.sampler == "py-spy":
+            if "--sampler pyinstrument" not in reason:
+                reason += "; use --sampler pyinstrument instead"
             runner.result.sampler_error = reason
             return
         runner.result.notes.append(f"{reason}; sampling with pyinstrument instead")

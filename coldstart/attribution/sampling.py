@@ -12,13 +12,15 @@ from typing import Any
 
 from coldstart.launcher import WORKER_PATH
 
-# py-spy's sampling rate. Measured on the boto3 fixture (CPython 3.11, 2 shared cores):
-# at 250 Hz with --nonblocking the sampled run's init stayed within the noise of the
-# clean median (about 1.0x to 1.1x, py-spy's own start included), and 250 Hz gives about
-# 60 samples over a 250 ms init. --nonblocking reads the worker's memory without
-# pausing it, which is what keeps the cost that low.
+# py-spy's sampling rate, with --nonblocking (py-spy reads the worker's memory without
+# pausing it). It was measured with benchmarks/attribution_overhead.py on the boto3
+# fixture (CPython 3.11, 2 cores shared with other work, medians of 5 repeats). The
+# sampled run's init, py-spy's own start included, was 1.02x the clean median at 100 Hz,
+# 1.10x at 250 Hz (1.21x in a second series; single runs vary by about 0.2) and 1.15x at
+# 500 Hz. 250 Hz stays near 1.1x and gives about 55 samples over a 220 ms init.
 PY_SPY_RATE_HZ = 250
-# pyinstrument's interval inside the worker, in seconds.
+# pyinstrument's interval inside the worker, in seconds (init 1.3x the clean median on
+# the same benchmark, pyinstrument's own import included).
 PYINSTRUMENT_INTERVAL_S = 0.001
 TOP_FRAMES = 20
 # Frames of the import machinery carry no decision for the user: a sample whose leaf is
@@ -60,9 +62,11 @@ def py_spy_failure_reason(stderr_lines: list[str], python_version: str | None) -
             f"py-spy cannot read this interpreter (Python {python_version or '?'}): "
             "upgrade py-spy (pip install -U py-spy) or use --sampler pyinstrument"
         )
-    errors = [line for line in stderr_lines if "error" in line.lower()]
-    detail = (errors or stderr_lines or ["no output"])[-1].strip()
-    return f"py-spy wrote no profile ({detail}); use --sampler pyinstrument instead"
+    # py-spy prints "Error: <what failed>", then "Caused by:" lines and a backtrace.
+    errors = [line.strip() for line in stderr_lines if line.strip().startswith("Error:")]
+    others = [line.strip() for line in stderr_lines if line.strip()]
+    detail = errors[0] if errors else (others or ["no output"])[-1]
+    return f"py-spy wrote no profile ({detail})"
 
 
 def read_speedscope(path: Path) -> list[tuple[list[Frame], float]]:

@@ -6,6 +6,7 @@ import sys
 from dataclasses import dataclass, field
 
 from coldstart.attribution.runner import SAMPLERS, AttributionSettings
+from coldstart.attribution.sampling import PY_SPY_RATE_HZ
 from coldstart.commands.common import check_positive, check_python, load_event
 from coldstart.console import Streams
 from coldstart.environment import parse_env_pairs
@@ -40,6 +41,7 @@ class ProfileRequest:
     allocations: bool = True
     sampler: str = "auto"
     alloc_frames: int = 1
+    py_spy_rate_hz: int | None = None  # None: PY_SPY_RATE_HZ
     min_ms: float | None = None
 
 
@@ -50,6 +52,9 @@ def attribution_settings(request: ProfileRequest) -> AttributionSettings | None:
         raise UsageError(f"invalid --sampler {request.sampler!r}: use one of {choices}")
     if request.alloc_frames < 1:
         raise UsageError(f"invalid --alloc-frames {request.alloc_frames}: use 1 or more")
+    rate_hz = PY_SPY_RATE_HZ if request.py_spy_rate_hz is None else request.py_spy_rate_hz
+    if not 1 <= rate_hz <= 10_000:
+        raise UsageError(f"invalid --py-spy-rate {rate_hz}: use 1 to 10000 Hz")
     if request.min_ms is not None and request.min_ms < 0:
         raise UsageError(f"invalid --min-ms {request.min_ms}: use 0 or more")
     if request.timing_only:
@@ -59,6 +64,7 @@ def attribution_settings(request: ProfileRequest) -> AttributionSettings | None:
         allocations=request.allocations,
         sampler=request.sampler,
         alloc_frames=request.alloc_frames,
+        py_spy_rate_hz=rate_hz,
     )
 
 

@@ -3,6 +3,8 @@ top allocation lines, and findings with their fixes."""
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -35,12 +37,18 @@ class TreeNode:
     children: list[TreeNode] = field(default_factory=list)
 
 
-def default_min_ms(total_ms: float) -> float:
-    return max(DEFAULT_MIN_MS, DEFAULT_MIN_SHARE * total_ms)
+def largest(roots: list[TreeNode]) -> float:
+    return max((root.total_ms for root in roots), default=0.0)
+
+
+def default_min_ms(roots: list[TreeNode]) -> float:
+    """Return a share of the tree's total, capped so that the largest root stays shown."""
+    total = sum(root.total_ms for root in roots)
+    return min(max(DEFAULT_MIN_MS, DEFAULT_MIN_SHARE * total), largest(roots))
 
 
 def bar(value: float, scale: float) -> str:
-    """A bar of BAR_WIDTH cells, in eighths, proportional to value / scale."""
+    """Draw a bar of BAR_WIDTH cells, in eighths, proportional to value / scale."""
     if scale <= 0:
         return " " * BAR_WIDTH
     eighths = round(max(0.0, min(1.0, value / scale)) * BAR_WIDTH * 8)
@@ -50,8 +58,8 @@ def bar(value: float, scale: float) -> str:
 
 
 def fold_chain(node: TreeNode) -> tuple[TreeNode, int]:
-    """Follow single children that carry almost all the time; return the last and the count
-    of frames passed over."""
+    """Follow single children that carry almost all the time; return the last node and
+    the count of frames passed over."""
     folded = 0
     while (len(node.children) == 1 and node.self_ms <= (1 - CHAIN_SHARE) * node.total_ms
            and node.children[0].children):
@@ -60,50 +68,80 @@ def fold_chain(node: TreeNode) -> tuple[TreeNode, int]:
     return node, folded
 
 
+def fold_chains(nodes: list[TreeNode]) -> list[TreeNode]:
+    """Fold each chain of frames that pass all their time to one child into its first and
+    last frame, in place. The last frame's label gives the count of frames folded."""
+    for node in nodes:
+        last, folded = fold_chain(node)
+        if folded > 1:
+            between = folded - 1
+            last.label = f"… {between} frame{'s' if between > 1 else ''} … {last.label}"
+        if folded:
+            node.children = [last]
+        fold_chains(last.children)
+    return nodes
+
+
+def select_nodes(roots: list[TreeNode], min_ms: float, limit: int) -> set[int]:
+    """Pick up to `limit` nodes of at least min_ms, largest first, each with its parents.
+
+    Expanding the largest node next, wherever it is, keeps a deep branch from using up the
+    lines before a large sibling elsewhere is shown.
+    """
+    order = itertools.count()
+    heap = [(-root.total_ms, next(order), root) for root in roots if root.total_ms >= min_ms]
+    heapq.heapify(heap)
+    shown: set[int] = set()
+    while heap and len(shown) < limit:
+        _, _, node = heapq.heappop(heap)
+        shown.add(id(node))
+        for child in node.children:
+            if child.total_ms >= min_ms:
+                heapq.heappush(heap, (-child.total_ms, next(order), child))
+    return shown
+
+
 def tree_header() -> Text:
     return Text(f"{'':{BAR_WIDTH}} {'total ms':>9} {'self ms':>8}", style="dim")
 
 
 def tree_lines(roots: list[TreeNode], scale: float, min_ms: float,
                fold: bool = False) -> list[Text]:
-    """Render nodes depth first; siblings below min_ms are collapsed into one line.
+    """Render the largest nodes (at least min_ms) depth first, with proportional bars.
 
-    With `fold`, a chain of frames that pass all their time to one child is shown as its
-    first and last frame.
+    A node's children that are not shown are collapsed into one line when together they
+    reach min_ms. With `fold`, chains of frames that pass all their time to one child are
+    folded first.
     """
+    if fold:
+        for root in roots:
+            fold_chains(root.children)
+    shown = select_nodes(roots, min_ms, MAX_TREE_LINES)
     lines: list[Text] = [tree_header()]
 
-    def add_line(node: TreeNode, depth: int, folded: int) -> None:
+    def add_line(node: TreeNode, depth: int) -> None:
         line = Text(bar(node.total_ms, scale), style="magenta")
         line.append(f" {node.total_ms:9.1f} {node.self_ms:8.1f}  ")
         line.append(" " * min(depth * 2, MAX_INDENT))
-        if folded:
-            line.append(f"… {folded} frames … ", style="dim")
         line.append(node.label, style="bold" if depth == 0 else None)
         if node.note:
             line.append(f"  {node.note}", style="dim")
         lines.append(line)
 
     def visit(nodes: list[TreeNode], depth: int) -> None:
-        shown = [node for node in nodes if node.total_ms >= min_ms]
-        hidden = [node for node in nodes if node.total_ms < min_ms]
-        for node in sorted(shown, key=lambda item: item.total_ms, reverse=True):
-            if len(lines) > MAX_TREE_LINES:
-                return
-            add_line(node, depth, 0)
-            child_depth = depth + 1
-            if fold and depth > 0:
-                last, folded = fold_chain(node)
-                if folded:
-                    add_line(last, child_depth, folded - 1)
-                    node = last
-                    child_depth += 1
-            visit(node.children, child_depth)
-        if hidden and len(lines) <= MAX_TREE_LINES:
-            hidden_ms = sum(node.total_ms for node in hidden)
+        hidden_ms = 0.0
+        hidden = 0
+        for node in sorted(nodes, key=lambda item: item.total_ms, reverse=True):
+            if id(node) not in shown:
+                hidden_ms += node.total_ms
+                hidden += 1
+                continue
+            add_line(node, depth)
+            visit(node.children, depth + 1)
+        if hidden and hidden_ms >= min_ms:
             line = Text(" " * BAR_WIDTH + f" {hidden_ms:9.1f} {'':8}  ", style="dim")
             line.append(" " * min(depth * 2, MAX_INDENT))
-            line.append(f"… {len(hidden)} more below {min_ms:.1f} ms", style="dim")
+            line.append(f"… {hidden} more", style="dim")
             lines.append(line)
 
     visit(roots, 0)
@@ -130,12 +168,13 @@ def import_section(imports: dict[str, Any], min_ms: float | None) -> list[Any]:
         if not phase or not phase.get("tree"):
             continue
         total = phase["total_ms"]
-        threshold = min_ms if min_ms is not None else default_min_ms(total)
+        nodes = import_nodes(phase["tree"])
+        threshold = min_ms if min_ms is not None else default_min_ms(nodes)
         parts.append(Text(
             f"Imports during {title}: {phase['count']} modules, {total:.1f} ms "
             f"(from the importtime run; cumulative, then self time)", style="bold",
         ))
-        parts.extend(tree_lines(import_nodes(phase["tree"]), total, threshold))
+        parts.extend(tree_lines(nodes, max(total, largest(nodes)), threshold))
     return parts
 
 
@@ -155,8 +194,8 @@ def cpu_nodes(stacks: list[dict[str, Any]], phase: str) -> TreeNode:
         node.total_ms += stack["ms"]
         for frame in stack["frames"]:
             children = index.setdefault(id(node), {})
-            # Module-level code is told apart by line (an import against building a client);
-            # a function's samples are merged whatever line they were on.
+            # Module-level code is split by line, so an import and building a client stay
+            # apart. A function's samples are merged whatever line they were on.
             line = frame["line"] if frame["function"] == "<module>" else None
             key = (frame["function"], frame["file"], line)
             child = children.get(key)
@@ -176,11 +215,15 @@ def cpu_section(hotspots: dict[str, Any], min_ms: float | None) -> list[Any]:
     stacks = hotspots.get("stacks", [])
     roots = [cpu_nodes(stacks, phase) for phase in ("init", "first_invoke")]
     roots = [root for root in roots if root.total_ms > 0]
-    if not roots:
-        return []
-    total = sum(root.total_ms for root in roots)
-    threshold = min_ms if min_ms is not None else default_min_ms(total)
     rate = f" at {hotspots['rate_hz']:g} Hz" if hotspots.get("rate_hz") else ""
+    if not roots:
+        return [Text(
+            f"CPU samples: none in the handler's init or first invoke from the "
+            f"{hotspots['sampler']} run{rate}: they were shorter than the sampling interval",
+            style="dim",
+        )]
+    total = sum(root.total_ms for root in roots)
+    threshold = min_ms if min_ms is not None else default_min_ms(roots)
     parts: list[Any] = [Text(
         f"CPU samples: {hotspots['samples']} from the {hotspots['sampler']} run{rate}, "
         f"{total:.1f} ms (total, then self time)", style="bold",
@@ -194,29 +237,32 @@ def mib(size: int) -> str:
 
 
 def allocation_section(allocations: dict[str, Any]) -> list[Any]:
-    table = Table(
-        title=f"Allocations at init, still alive at its end: {mib(allocations['bytes'])} MiB in "
-              f"{allocations['blocks']} blocks (tracemalloc run, {allocations['frames']} "
-              "frame(s))",
-        title_justify="left",
+    title = Text(
+        f"Allocations at init, still alive at its end: {mib(allocations['bytes'])} MiB in "
+        f"{allocations['blocks']} blocks (tracemalloc run, {allocations['frames']} frame(s))",
+        style="bold",
     )
+    table = Table()
     table.add_column("line")
     table.add_column("MiB", justify="right")
     table.add_column("blocks", justify="right")
+
     for entry in allocations["top"][:TOP_ALLOCATION_LINES]:
         table.add_row(f"{short_file(entry['file'])}:{entry['line']}", mib(entry["bytes"]),
                       str(entry["blocks"]))
+
     packages = ", ".join(
         f"{package['package']} {mib(package['bytes'])}"
         for package in allocations["by_package"][:TOP_PACKAGES]
     )
-    parts: list[Any] = [table, Text(f"By package (MiB): {packages}")]
+    parts: list[Any] = [title, table, Text(f"By package (MiB): {packages}")]
     if allocations["frames"] == 1:
         parts.append(Text(
             "With 1 frame, memory allocated inside the standard library (json, the import "
             "machinery) is charged to it; --alloc-frames 4 charges it to the calling package, "
             "at about 3x the cost.", style="dim",
         ))
+
     invoke = allocations.get("phases", {}).get("first_invoke")
     if invoke:
         parts.append(Text(
