@@ -40,7 +40,8 @@ def value(comparison: dict[str, Any], metric: str, variant: int) -> float:
 
 @pytest.fixture(scope="module")
 def value_vs_reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    # 8 runs a side: significance at the corrected level tolerates a few overlapping runs.
+    # 8 runs a side: enough for the invoke timings, whose difference is hundreds of times
+    # the noise, and for the counts, which need no test.
     tmp_path = tmp_path_factory.mktemp("value")
     code, comparison, output = compare_json(
         tmp_path, BY_REFERENCE, BY_VALUE, "--runs", "8",

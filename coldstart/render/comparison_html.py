@@ -42,7 +42,7 @@ def verdict_class(cell: dict[str, Any] | None) -> str:
 
 
 def table_html(header: list[str], rows: list[list[tuple[str, str]]]) -> str:
-    """A table from a header and rows of (text, class) cells, every text escaped."""
+    """Build a table from a header and rows of (text, class) cells, escaping every text."""
     parts = ["<table>", "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>"]
     for row in rows:
         cells = "".join(

@@ -60,6 +60,7 @@ def render_comparison_markdown(comparison: dict[str, Any]) -> str:
         lines.append(f"> **Warning:** {warning}")
     if comparison["warnings"]:
         lines.append("")
+
     header, rows = metric_rows(comparison)
     right = set(range(1, 1 + len(comparison["variants"])))
     lines.extend(markdown_table(header, rows, right))
@@ -68,6 +69,7 @@ def render_comparison_markdown(comparison: dict[str, Any]) -> str:
     if failures:
         lines.append("")
         lines.extend(f"- **failed:** {escape_cell(line)}" for line in failures)
+
     module_rows = module_change_rows(comparison)
     if module_rows:
         lines.extend(["", "#### Modules imported at init by one variant only", ""])
@@ -75,6 +77,7 @@ def render_comparison_markdown(comparison: dict[str, Any]) -> str:
             ["variant", "imported", "packages (modules, cumulative import time)"],
             [list(row) for row in module_rows], set(),
         ))
+
     allocation_rows = allocation_change_rows(comparison)
     if allocation_rows:
         reference = comparison["variants"][comparison["reference"]]["label"]
