@@ -31,6 +31,17 @@ demo: setup
 	mkdir -p out
 	$(BIN)/coldstart profile fixtures/boto3_clients/app.py --runs 10 --json out/demo.json
 
+# Two A/B tables on the fixtures written for compare; see docs/compare.md.
+compare-demo: setup
+	mkdir -p out
+	$(BIN)/coldstart compare fixtures/value_vs_reference/app.py:by_reference \
+		fixtures/value_vs_reference/app.py:by_value --label by-reference --label by-value \
+		--runs 10 --markdown out/value_vs_reference.md --html out/value_vs_reference.html \
+		--json out/value_vs_reference.json
+	$(BIN)/coldstart compare fixtures/lazy_vs_eager/lazy.py fixtures/lazy_vs_eager/eager.py \
+		--label lazy --label eager --runs 10 --markdown out/lazy_vs_eager.md \
+		--html out/lazy_vs_eager.html --json out/lazy_vs_eager.json
+
 bench: setup
 	$(BIN)/python benchmarks/run.py --output docs/benchmarks.md
 

@@ -517,6 +517,70 @@ def baseline_save(
     raise typer.Exit(command.run(request, force, make_streams(quiet, no_color)))
 
 
+@app.command()
+def compare(
+    variants: Annotated[list[str], typer.Argument(
+        help="Two or more variants, the first one the reference: a TARGET as for profile, "
+             "TARGET@KEY=VALUE,KEY=VALUE (the same handler with extra environment "
+             "variables), or a report saved with --json."
+    )],
+    label: Annotated[list[str] | None, typer.Option(
+        "--label", help="Column name of each variant, in order; repeat once per variant."
+    )] = None,
+    handler: Annotated[str | None, typer.Option(
+        "--handler", help="Function in each file (default: handler, else lambda_handler)."
+    )] = None,
+    root: Annotated[str | None, typer.Option(
+        "--root", help="Task root handler strings are resolved against (default: .)."
+    )] = None,
+    runs: Annotated[int, typer.Option(
+        "--runs", help="Fresh interpreter processes per variant, interleaved across variants."
+    )] = 10,
+    warm_invokes: Annotated[int, typer.Option(
+        "--warm-invokes", help="Warm invokes after the first one, in each run."
+    )] = 3,
+    event: EventOption = None,
+    env: EnvOption = None,
+    python: PythonOption = None,
+    memory: MemoryOption = 128,
+    timeout: TimeoutOption = 3.0,
+    init_timeout: InitTimeoutOption = 10.0,
+    json_path: Annotated[str | None, typer.Option(
+        "--json", help="Write the comparison as JSON to FILE (each variant's report "
+                       "inside), or - for stdout."
+    )] = None,
+    markdown_path: Annotated[str | None, typer.Option(
+        "--markdown", help="Write the table as Markdown to FILE, for a pull request."
+    )] = None,
+    html_path: Annotated[str | None, typer.Option(
+        "--html", help="Write the table as a self-contained HTML page to FILE."
+    )] = None,
+    quiet: QuietOption = False,
+    no_color: NoColorOption = False,
+    timing_only: Annotated[bool, typer.Option(
+        "--timing-only", help="Make only the clean timing runs: no attribution runs."
+    )] = False,
+    no_imports: Annotated[bool, typer.Option(
+        "--no-imports", help="Skip the import-tree run (-X importtime) of each variant."
+    )] = False,
+    no_alloc: Annotated[bool, typer.Option(
+        "--no-alloc", help="Skip the allocation run (tracemalloc) of each variant."
+    )] = False,
+) -> None:
+    """Run variants side by side, interleaved, and compare them in one table."""
+    from coldstart.commands import compare as command
+
+    request = command.CompareRequest(
+        variants=variants, labels=label or [], handler=handler, root=root, runs=runs,
+        warm_invokes=warm_invokes, event=event, env=env or [],
+        python=python or sys.executable, memory_mb=memory, timeout_s=timeout,
+        init_timeout_s=init_timeout, json_path=json_path, markdown_path=markdown_path,
+        html_path=html_path, timing_only=timing_only, imports=not no_imports,
+        allocations=not no_alloc,
+    )
+    raise typer.Exit(command.run(request, make_streams(quiet, no_color, json_path)))
+
+
 def print_error(message: str) -> None:
     sys.stderr.write(f"coldstart: error: {message}\n")
 

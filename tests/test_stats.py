@@ -9,6 +9,8 @@ import pytest
 from coldstart.stats import (
     bootstrap_ratio_interval,
     compare_values,
+    mann_whitney_exact_p,
+    mann_whitney_p_value,
     mann_whitney_u,
     percentile,
     stability_warnings,
@@ -122,3 +124,37 @@ def test_stability_warning_on_large_spread() -> None:
 
 def test_stability_no_warning_when_tight() -> None:
     assert stability_warnings("init", summarize([10.0, 10.1, 9.9, 10.0])) == []
+
+
+def test_mann_whitney_exact_complete_separation() -> None:
+    # Two of the C(10, 5) = 252 orderings are as extreme as complete separation.
+    assert mann_whitney_exact_p(25, 5, 5) == pytest.approx(2 / 252)
+    assert mann_whitney_exact_p(0, 5, 5) == pytest.approx(2 / 252)
+
+
+def test_mann_whitney_exact_partial_overlap() -> None:
+    # U <= 3 for 4 and 6 values: partitions of 0..3 into at most 4 parts of at most 6,
+    # 1 + 1 + 2 + 3 = 7 orderings of C(10, 4) = 210, doubled for two sides.
+    assert mann_whitney_exact_p(3, 4, 6) == pytest.approx(14 / 210)
+
+
+def test_mann_whitney_exact_centre_is_one() -> None:
+    assert mann_whitney_exact_p(12.5, 5, 5) == 1.0
+
+
+def test_p_value_exact_without_ties() -> None:
+    assert mann_whitney_p_value([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]) == pytest.approx(2 / 252)
+
+
+def test_p_value_approximate_with_ties() -> None:
+    ref, changed = [1, 2, 2, 3, 3, 4], [3, 3, 4, 5, 5, 6]
+    assert mann_whitney_p_value(ref, changed) == mann_whitney_u(ref, changed)[1]
+
+
+def test_compare_five_runs_separated_is_significant() -> None:
+    # At 5 runs a side only complete separation can be significant (exact p = 0.0079).
+    result = compare_values([10.0, 10.1, 10.2, 10.3, 10.4], [20.0, 20.1, 20.2, 20.3, 20.4],
+                            alpha=0.01)
+    assert result.significant
+    assert result.verdict == "slower"
+    assert result.p_value == pytest.approx(2 / 252)
