@@ -12,7 +12,7 @@ from coldstart.errors import ExitCode, UsageError
 from coldstart.launcher import RunOptions
 from coldstart.measure import Variant, measure_variants
 from coldstart.model import failed_runs
-from coldstart.render.json_file import write_json
+from coldstart.render.outputs import OutputRequest, plan_outputs, write_outputs
 from coldstart.render.terminal import render_terminal
 from coldstart.target import resolve_target
 
@@ -33,6 +33,7 @@ class ProfileRequest:
     timeout_s: float = 3.0
     init_timeout_s: float = 10.0
     json_path: str | None = None
+    outputs: OutputRequest = field(default_factory=OutputRequest)
 
 
 def build_variant(request: ProfileRequest) -> Variant:
@@ -58,14 +59,13 @@ def build_variant(request: ProfileRequest) -> Variant:
 
 def run(request: ProfileRequest, streams: Streams) -> int:
     variant = build_variant(request)
+    planned = plan_outputs(request.outputs)
     [report] = measure_variants([variant], request.runs, streams)
     streams.print(render_terminal(report))
     for warning in report["warnings"]:
         streams.warn(warning)
-    if request.json_path:
-        write_json(report, request.json_path)
-        if request.json_path != "-":
-            streams.note(f"wrote {request.json_path}")
+    # Written before the exit status is decided: a failed target still gets its reports.
+    write_outputs(report, planned, streams)
     if failed_runs(report):
         return ExitCode.TARGET_FAILED
     return ExitCode.OK

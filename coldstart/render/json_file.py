@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from coldstart.model import dump_report
+from coldstart.render.base import Renderer
 
 
 def write_json(report: dict[str, Any], destination: str) -> None:
@@ -24,3 +25,13 @@ def write_text_atomically(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)
+
+
+class JsonRenderer(Renderer):
+    """The report itself, as saved by `--json` and read by `coldstart report`."""
+
+    name = "json"
+    suffixes = (".json",)
+
+    def render(self, report: dict[str, Any]) -> str:
+        return dump_report(report)
