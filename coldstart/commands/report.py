@@ -11,8 +11,8 @@ from coldstart.errors import ExitCode, UsageError
 from coldstart.model import SCHEMA, load_report
 from coldstart.render.outputs import OutputRequest, plan_outputs, write_outputs
 
-# Errors a renderer raises on a report whose values have the wrong types (a hand-edited
-# file); they become one usage error line instead of a traceback.
+# Errors that a renderer raises on a report whose values have the wrong types, such as a
+# hand-edited file. They become one usage error line instead of a traceback.
 MALFORMED_REPORT_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 

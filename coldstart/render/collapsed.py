@@ -4,8 +4,8 @@
 measurements that one flame graph must not add up:
 - FILE: the CPU stacks, root first, one frame as `function (path:line)`;
 - FILE with `.imports` before its suffix (`cpu.folded` gives `cpu.imports.folded`):
-  the import chains of init, one frame per module; a module's line carries its self time,
-  so a flame graph tool sums the children back into the cumulative time.
+  the import chains of init, one frame per module. A module's line carries its self
+  time, so a flame graph tool adds the children back into the cumulative time.
 Counts are integer microseconds, since both tools expect whole numbers. A file is written
 empty when the report has no such section (a timing-only report).
 """

@@ -55,7 +55,7 @@ class Box:
 
 def frame_colour(node: FlameNode) -> str:
     hue, saturation = ORIGIN_HUES.get(node.origin, ORIGIN_HUES["unknown"])
-    # A stable lightness per name tells neighbours apart without random colours.
+    # A stable lightness per name distinguishes neighbours without random colours.
     lightness = 62 + zlib.crc32(node.name.encode()) % 14
     return f"hsl({hue},{saturation}%,{lightness}%)"
 

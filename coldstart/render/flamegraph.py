@@ -3,6 +3,7 @@ import icicle of init (root at the top), drawn by our own code, no external tool
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
@@ -16,7 +17,13 @@ from coldstart.render.flame_svg import (
     used_origins,
 )
 from coldstart.render.text import format_ms
-from coldstart.render.trees import cpu_caption, cpu_forest, forest_span, import_forest
+from coldstart.render.trees import (
+    FlameNode,
+    cpu_caption,
+    cpu_forest,
+    forest_span,
+    import_forest,
+)
 
 WIDTH = 1200
 MARGIN = 10
@@ -31,6 +38,41 @@ def section(caption: str, note: str, body: str, top: float) -> str:
     )
 
 
+@dataclass
+class Drawing:
+    """The SVG elements drawn so far, the height they take and the frame origins used."""
+
+    parts: list[str] = field(default_factory=list)
+    top: float = 40.0
+    origins: set[str] = field(default_factory=set)
+
+    def add_graph(self, forest: list[FlameNode], caption: str, note: str, flame: bool) -> None:
+        boxes = layout(forest)
+        if not boxes:
+            return
+        frames = frame_elements(boxes, WIDTH - 2 * MARGIN, flame=flame)
+        body = f'<g transform="translate({MARGIN},{self.top + CAPTION_HEIGHT:.0f})">{frames}</g>'
+        self.parts.append(section(caption, note, body, self.top))
+        self.top += CAPTION_HEIGHT + graph_height(boxes) + SECTION_GAP
+        self.origins |= used_origins(boxes)
+
+
+def draw_cpu(drawing: Drawing, report: dict[str, Any]) -> None:
+    hotspots = report.get("hotspots")
+    forest = cpu_forest(hotspots, (report.get("target") or {}).get("root"))
+    note = (f"{format_ms(forest_span(forest))} ms sampled, root at the bottom; importlib's "
+            "bootstrap frames collapsed into one; hover a frame for its times")
+    if forest:
+        drawing.add_graph(forest, cpu_caption(hotspots), note, flame=True)
+
+
+def draw_imports(drawing: Drawing, report: dict[str, Any]) -> None:
+    forest = import_forest(report.get("imports"))
+    note = (f"{format_ms(forest_span(forest))} ms cumulative over {len(forest)} top-level "
+            "imports; width is cumulative time, each module under the one that imported it")
+    drawing.add_graph(forest, "Imports at init (-X importtime)", note, flame=False)
+
+
 class FlamegraphRenderer(Renderer):
     """SVG flame graph of CPU samples and import times."""
 
@@ -39,38 +81,18 @@ class FlamegraphRenderer(Renderer):
 
     def render(self, report: dict[str, Any]) -> str:
         label = (report.get("target") or {}).get("label") or "target"
-        inner = WIDTH - 2 * MARGIN
-        parts: list[str] = []
-        top = 40.0
-        origins: set[str] = set()
-        cpu = cpu_forest(report.get("hotspots"), (report.get("target") or {}).get("root"))
-        boxes = layout(cpu)
-        if boxes:
-            note = (f"{format_ms(forest_span(cpu))} ms sampled; importlib's bootstrap frames "
-                    "collapsed into one; hover a frame for its times")
-            body = (f'<g transform="translate({MARGIN},{top + CAPTION_HEIGHT:.0f})">'
-                    f"{frame_elements(boxes, inner, flame=True)}</g>")
-            parts.append(section(cpu_caption(report["hotspots"]), note, body, top))
-            top += CAPTION_HEIGHT + graph_height(boxes) + SECTION_GAP
-            origins |= used_origins(boxes)
-        imports = import_forest(report.get("imports"))
-        boxes = layout(imports)
-        if boxes:
-            note = (f"{format_ms(forest_span(imports))} ms cumulative over "
-                    f"{len(imports)} top-level imports; width is cumulative time")
-            body = (f'<g transform="translate({MARGIN},{top + CAPTION_HEIGHT:.0f})">'
-                    f"{frame_elements(boxes, inner, flame=False)}</g>")
-            parts.append(section("Imports at init (-X importtime)", note, body, top))
-            top += CAPTION_HEIGHT + graph_height(boxes) + SECTION_GAP
-            origins |= used_origins(boxes)
-        if not parts:
-            parts.append(
-                f'<text class="note" x="{MARGIN}" y="{top + 16:.0f}">This report has no CPU '
-                "samples and no import tree: profile without --timing-only.</text>"
+        drawing = Drawing()
+        draw_cpu(drawing, report)
+        draw_imports(drawing, report)
+        if not drawing.parts:
+            drawing.parts.append(
+                f'<text class="note" x="{MARGIN}" y="{drawing.top + 16:.0f}">This report has '
+                "no CPU samples and no import tree: profile without --timing-only.</text>"
             )
-            top += 40
-        legend = legend_elements(origins, MARGIN, top + 4) if origins else ""
-        height = top + (24 if origins else 0)
+            drawing.top += 40
+
+        legend = legend_elements(drawing.origins, MARGIN, drawing.top + 4)
+        height = drawing.top + (24 if drawing.origins else 0)
         return (
             f'<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0f}" '
@@ -79,5 +101,5 @@ class FlamegraphRenderer(Renderer):
             f'<rect width="100%" height="100%" fill="#fbfbfd"/>'
             f'<text class="caption" x="{MARGIN}" y="24" font-weight="bold">'
             f"coldstart flame graph: {escape(label)}</text>"
-            f"{''.join(parts)}{legend}</svg>\n"
+            f"{''.join(drawing.parts)}{legend}</svg>\n"
         )

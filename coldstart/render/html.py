@@ -29,7 +29,7 @@ def asset(name: str) -> str:
 
 def table(headers: list[str], rows: list[list[str]], numeric: set[int],
           strong_rows: set[int] | None = None) -> str:
-    """Return an HTML table; cells are HTML already, columns in `numeric` align right."""
+    """Return an HTML table. Cells are HTML already, and columns in `numeric` align right."""
     head = "".join(
         f'<th class="num">{header}</th>' if index in numeric else f"<th>{header}</th>"
         for index, header in enumerate(headers)
@@ -268,10 +268,10 @@ def import_rows(top: list[dict[str, Any]]) -> str:
         rows.append([
             f"<code>{escape(str(row.get('module', '?')))}</code>",
             format_ms(row.get("cumulative_ms")), format_ms(row.get("self_ms")),
-            escape(str(row.get("origin", "unknown")) + cached),
+            f"<span class='nowrap'>{escape(str(row.get('origin', 'unknown')) + cached)}</span>",
             f"<span class='mono'>{escape(chain_text(row))}</span>",
         ])
-    return table(["module", "cumulative ms", "self ms", "origin", "imported by"], rows,
+    return table(["module", "cumulative ms", "self ms", "origin", "import chain"], rows,
                  numeric={1, 2})
 
 

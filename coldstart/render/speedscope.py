@@ -109,7 +109,7 @@ def build_profiles(report: dict[str, Any], table: FrameTable) -> list[dict[str, 
     if hotspots and hotspots.get("stacks"):
         profiles.append(sampled_cpu(table, hotspots))
     if not profiles:
-        # speedscope opens a file only when it has a profile: an empty one says why.
+        # A file without profiles may not open in speedscope, so an empty one names the reason.
         profiles.append({
             "type": "evented", "name": "no import tree or CPU samples in this report",
             "unit": "milliseconds", "startValue": 0.0, "endValue": 0.0, "events": [],

@@ -16,7 +16,7 @@ PHASE_ROWS = (
     ("gc_pause_ms", "GC pause", "ms"),
 )
 
-# Everything up to these folders is an installation prefix that says nothing to a reader.
+# Everything up to these folders is an installation prefix, which a reader does not need.
 PACKAGE_FOLDERS = re.compile(r"^.*/(?:site-packages|dist-packages)/")
 STDLIB_FOLDER = re.compile(r"^.*/lib/python\d+\.\d+t?/")
 

@@ -77,8 +77,8 @@ def frame_key(frame: dict[str, Any]) -> tuple[str, str]:
 def collapse_importlib(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Replace each run of importlib bootstrap frames with one `importlib` frame.
 
-    A nested import costs six or more bootstrap frames; collapsing them keeps the chain
-    of importing modules readable and keeps the time spent in the import system.
+    A nested import costs six or more bootstrap frames. Collapsing them keeps the chain
+    of importing modules readable, and the time spent in the import system stays visible.
     """
     collapsed: list[dict[str, Any]] = []
     for frame in frames:

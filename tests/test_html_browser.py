@@ -1,0 +1,96 @@
+"""The HTML report in headless Chromium: loads cleanly, requests nothing, zooms on click."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from coldstart.render.html import HtmlRenderer
+from tests.report_samples import boto3_report, failed_report
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+ZOOM_FRAME = 'g.frame[data-label="load_service_model (botocore/loaders.py)"]'
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}: install Debian's chromium "
+                    "package (make browser)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class PageLog:
+    """Console errors, page errors and every request a page made."""
+
+    def __init__(self, page: Page) -> None:
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        page.on("console", self.on_console)
+        page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+        page.on("request", lambda request: self.requests.append(request.url))
+
+    def on_console(self, message) -> None:  # noqa: ANN001
+        if message.type in ("error", "warning"):
+            self.errors.append(f"console {message.type}: {message.text}")
+
+
+def open_report(browser, tmp_path: Path, report: dict) -> tuple[Page, PageLog, str]:
+    path = tmp_path / "report.html"
+    path.write_text(HtmlRenderer().render(report), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1360, "height": 900})
+    log = PageLog(page)
+    url = path.as_uri()
+    page.goto(url, wait_until="load")
+    return page, log, url
+
+
+def rect_width(page: Page, selector: str) -> float:
+    return float(page.locator(f"#cpu-graph {selector} rect").get_attribute("width"))
+
+
+def test_report_loads_and_zooms(browser, tmp_path: Path) -> None:
+    page, log, url = open_report(browser, tmp_path, boto3_report())
+    assert log.errors == []
+    assert log.requests == [url]
+    widget = page.locator("#cpu-graph-widget")
+    reset = widget.locator("button.reset")
+    assert reset.is_disabled()
+    width_before = rect_width(page, ZOOM_FRAME)
+    assert width_before < 700
+
+    page.locator(f"#cpu-graph {ZOOM_FRAME}").click()
+    assert rect_width(page, ZOOM_FRAME) > 1190
+    assert reset.is_enabled()
+    invoke = page.locator('#cpu-graph g.frame[data-label="invoke '
+                          '(/opt/coldstart/coldstart/worker.py)"]')
+    assert invoke.evaluate("frame => frame.style.display") == "none"
+    page.screenshot(path=str(tmp_path / "zoomed.png"), full_page=True)
+
+    reset.click()
+    assert rect_width(page, ZOOM_FRAME) == pytest.approx(width_before, abs=0.05)
+    assert invoke.evaluate("frame => frame.style.display") == ""
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+    assert log.errors == []
+    assert log.requests == [url]
+
+
+def test_failed_report_loads(browser, tmp_path: Path) -> None:
+    page, log, url = open_report(browser, tmp_path, failed_report())
+    assert log.errors == []
+    assert log.requests == [url]
+    assert page.locator("#error h2").inner_text() == "KeyError in phase init"
+    page.screenshot(path=str(tmp_path / "failed.png"), full_page=True)
+

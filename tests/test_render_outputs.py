@@ -1,0 +1,68 @@
+"""Choosing renderers and checking output paths before anything is measured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coldstart.errors import UsageError
+from coldstart.render.outputs import OutputRequest, plan_outputs, renderer_for_path
+
+
+@pytest.mark.parametrize(("path", "name"), [
+    ("report.html", "html"),
+    ("REPORT.HTM", "html"),
+    ("out/run.speedscope.json", "speedscope"),
+    ("run.json", "json"),
+    ("cpu.folded", "collapsed"),
+    ("cpu.collapsed", "collapsed"),
+    ("flame.svg", "flamegraph"),
+])
+def test_renderer_from_extension(path: str, name: str) -> None:
+    assert renderer_for_path(path).name == name
+
+
+def test_unknown_extension_rejected() -> None:
+    with pytest.raises(UsageError, match=r"cannot tell the output format of report\.pdf"):
+        renderer_for_path("report.pdf")
+
+
+def test_existing_file_needs_force(tmp_path: Path) -> None:
+    existing = tmp_path / "report.html"
+    existing.write_text("kept")
+    with pytest.raises(UsageError, match="add --force"):
+        plan_outputs(OutputRequest(html=str(existing)))
+    [planned] = plan_outputs(OutputRequest(html=str(existing), force=True))
+    assert planned.paths == [existing]
+
+
+def test_collapsed_companion_checked(tmp_path: Path) -> None:
+    (tmp_path / "cpu.imports.folded").write_text("kept")
+    with pytest.raises(UsageError, match=r"cpu\.imports\.folded"):
+        plan_outputs(OutputRequest(collapsed=str(tmp_path / "cpu.folded")))
+
+
+def test_missing_folder_rejected(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="output folder not found"):
+        plan_outputs(OutputRequest(flamegraph=str(tmp_path / "missing" / "flame.svg")))
+
+
+def test_same_file_twice_rejected(tmp_path: Path) -> None:
+    path = str(tmp_path / "report.html")
+    with pytest.raises(UsageError, match="give each output its own file"):
+        plan_outputs(OutputRequest(html=path, output=[path]))
+
+
+def test_input_not_overwritten(tmp_path: Path) -> None:
+    source = tmp_path / "report.json"
+    source.write_text("{}")
+    with pytest.raises(UsageError, match="is also the input"):
+        plan_outputs(OutputRequest(json=str(source), force=True), inputs=(str(source),))
+
+
+def test_only_json_to_stdout() -> None:
+    with pytest.raises(UsageError, match="only --json can write to stdout"):
+        plan_outputs(OutputRequest(html="-"))
+    [planned] = plan_outputs(OutputRequest(json="-"))
+    assert planned.paths == []
