@@ -138,6 +138,36 @@ def key_figures(report: dict[str, Any]) -> str:
     return f"<div class='cards'>{html}</div>" if cards else ""
 
 
+COLD_START_PARTS = (
+    ("startup_ms", "interpreter startup", "#94a3b8"),
+    ("import_ms", "handler import", "#f59e0b"),
+    ("first_invoke_ms", "first invoke", "#ea580c"),
+)
+
+
+def cold_start_bar(report: dict[str, Any]) -> str:
+    """Draw the median cold start as one bar split into startup, import and first invoke."""
+    summary = report.get("summary") or {}
+    medians = [(label, colour, (summary.get(key) or {}).get("median"))
+               for key, label, colour in COLD_START_PARTS]
+    known = [(label, colour, value) for label, colour, value in medians
+             if isinstance(value, (int, float)) and value > 0]
+    total = sum(value for _, _, value in known)
+    if not known or total <= 0:
+        return ""
+    segments = "".join(
+        f"<div style='flex:{value / total:.4f} 1 0;background:{colour}' "
+        f"title='{escape(label)}: {format_ms(value)} ms'></div>"
+        for label, colour, value in known
+    )
+    keys = "".join(
+        f"<span><i style='background:{colour}'></i>{escape(label)} {format_ms(value)} ms "
+        f"({value / total:.0%})</span>"
+        for label, colour, value in known
+    )
+    return (f"<div class='split'>{segments}</div><div class='legend'>{keys}</div>")
+
+
 def summary_section(report: dict[str, Any]) -> str:
     summary = report.get("summary") or {}
     rows = []
@@ -154,7 +184,7 @@ def summary_section(report: dict[str, Any]) -> str:
         rows.append([*cells, unit])
     parts = ["<section id='summary'><h2>Phases</h2>",
              "<p class='lead'>From the clean timing runs: no instrument but the clock marks. "
-             "p95 is shown from 20 runs on.</p>", key_figures(report)]
+             "p95 is shown from 20 runs on.</p>", key_figures(report), cold_start_bar(report)]
     if rows:
         headers = ["phase", "n", "median", "p95", "min", "max", "mean", "stdev", "unit"]
         parts.append(table(headers, rows, numeric={1, 2, 3, 4, 5, 6, 7}, strong_rows=strong))
