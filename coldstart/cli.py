@@ -73,12 +73,6 @@ OutputOption = Annotated[
                  help="Write FILE in the format its extension names (.html, .svg, "
                  ".speedscope.json, .folded, .json); repeatable."),
 ]
-MinMsOption = Annotated[
-    float | None,
-    typer.Option("--min-ms", metavar="MS",
-                 help="Fold import and CPU tree nodes under MS milliseconds in the terminal "
-                 "(default: 2% of each tree's total)."),
-]
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Overwrite output files that exist (default: stop).")
 ]
@@ -139,7 +133,6 @@ def profile(
     flamegraph: FlamegraphOption = None,
     output: OutputOption = None,
     force: ForceOption = False,
-    min_ms: MinMsOption = None,
     quiet: QuietOption = False,
     no_color: NoColorOption = False,
 ) -> None:
@@ -158,7 +151,6 @@ def profile(
         target=target, handler=handler, root=root, runs=runs, warm_invokes=warm_invokes,
         event=event, env=env or [], python=python or sys.executable, memory_mb=memory,
         timeout_s=timeout, init_timeout_s=init_timeout, json_path=json_path, outputs=outputs,
-        min_ms=min_ms,
     )
     raise typer.Exit(command.run(request, make_streams(quiet, no_color, json_path)))
 
@@ -175,7 +167,6 @@ def report(
     flamegraph: FlamegraphOption = None,
     output: OutputOption = None,
     force: ForceOption = False,
-    min_ms: MinMsOption = None,
     quiet: QuietOption = False,
     no_color: NoColorOption = False,
 ) -> None:
@@ -190,7 +181,7 @@ def report(
     outputs = OutputRequest(json=json_path, html=html, speedscope=speedscope,
                             collapsed=collapsed, flamegraph=flamegraph, output=output or [],
                             force=force)
-    request = command.ReportRequest(path=report_file, outputs=outputs, min_ms=min_ms)
+    request = command.ReportRequest(path=report_file, outputs=outputs)
     raise typer.Exit(command.run(request, make_streams(quiet, no_color, json_path)))
 
 

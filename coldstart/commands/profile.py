@@ -34,7 +34,6 @@ class ProfileRequest:
     init_timeout_s: float = 10.0
     json_path: str | None = None
     outputs: OutputRequest = field(default_factory=OutputRequest)
-    min_ms: float | None = None
 
 
 def build_variant(request: ProfileRequest) -> Variant:
@@ -43,8 +42,6 @@ def build_variant(request: ProfileRequest) -> Variant:
     check_positive("--memory", request.memory_mb)
     check_positive("--timeout", request.timeout_s)
     check_positive("--init-timeout", request.init_timeout_s)
-    if request.min_ms is not None and request.min_ms < 0:
-        raise UsageError(f"invalid --min-ms {request.min_ms}: use 0 or more")
     if request.warm_invokes < 0:
         raise UsageError(f"invalid --warm-invokes {request.warm_invokes}: use 0 or more")
     target = resolve_target(request.target, request.handler, request.root)
@@ -64,7 +61,7 @@ def run(request: ProfileRequest, streams: Streams) -> int:
     variant = build_variant(request)
     planned = plan_outputs(request.outputs)
     [report] = measure_variants([variant], request.runs, streams)
-    streams.print(render_terminal(report, request.min_ms))
+    streams.print(render_terminal(report))
     for warning in report["warnings"]:
         streams.warn(warning)
     # Written before the exit status is decided: a failed target still gets its reports.
