@@ -44,7 +44,8 @@ def test_cpu_lines_parse(tmp_path: Path) -> None:
     leaves = {frames[-1] for frames, _ in lines}
     assert "decode (json/decoder.py:337)" in leaves
     roots = {frames[0] for frames, _ in lines}
-    assert roots == {"<module> (/opt/coldstart/coldstart/worker.py:240)"}
+    assert roots == {"[init]", "[first invoke]"}
+    assert "<module> (app.py:1)" in lines[0][0]
 
 
 def test_import_lines_parse(tmp_path: Path) -> None:

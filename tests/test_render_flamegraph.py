@@ -30,6 +30,9 @@ def test_svg_parses_with_frames() -> None:
     assert "botocore.session" in labels
     assert "decode (json/decoder.py)" in labels
     assert "importlib" in labels
+    assert "boto3/session.py" in labels, "a module's top-level code is named by its path"
+    assert "app.py" in labels, "task-root paths are relative to the task root"
+    assert "[first invoke]" in labels
     for group in drawn:
         assert group.find(f"{SVG}rect") is not None
         assert group.find(f"{SVG}title").text
@@ -63,17 +66,22 @@ def test_layout_children_inside_parents() -> None:
 
 def test_cpu_forest_totals() -> None:
     report = boto3_report()
-    forest = cpu_forest(report["hotspots"])
-    [root] = forest
-    assert root.total_ms == pytest.approx(sum(s["ms"] for s in report["hotspots"]["stacks"]))
-    names = [node.name for node in root.children[0].children]
-    assert names == ["import_handler (/opt/coldstart/coldstart/worker.py)",
-                     "invoke (/opt/coldstart/coldstart/worker.py)"]
+    forest = cpu_forest(report["hotspots"], report["target"]["root"])
+    init, invoke = forest
+    assert init.name == "[init]"
+    assert invoke.name == "[first invoke]"
+    assert init.total_ms == pytest.approx(114.0)
+    assert invoke.total_ms == pytest.approx(6.0)
+    [handler] = invoke.children
+    assert handler.name == "handler (app.py)"
+    assert handler.origin == "task-root"
+    assert handler.self_ms == pytest.approx(1.0)
 
 
 def test_importlib_frames_collapsed() -> None:
     forest = cpu_forest(boto3_report()["hotspots"])
     node = forest[0]
+    assert node.name == "[init]"
     chain = []
     while node.children:
         node = max(node.children, key=lambda child: child.total_ms)

@@ -21,13 +21,16 @@ from coldstart.render.text import short_path
 from coldstart.render.trees import import_forest, number, stack_frames, walk
 
 
-def folded_frame(frame: dict[str, Any]) -> str:
+def folded_frame(frame: dict[str, Any], task_root: str | None = None) -> str:
     """Format a frame as py-spy does, with the separators of the format removed."""
     function = str(frame.get("function", "?"))
-    location = short_path(str(frame.get("file", "")))
-    if frame.get("line") is not None:
-        location = f"{location}:{frame['line']}"
-    return f"{function} ({location})".replace(";", ":").replace("\n", " ")
+    text = function
+    if frame.get("file"):
+        location = short_path(str(frame["file"]), task_root)
+        if frame.get("line") is not None:
+            location = f"{location}:{frame['line']}"
+        text = f"{function} ({location})"
+    return text.replace(";", ":").replace("\n", " ")
 
 
 def microseconds(milliseconds: float) -> int:
@@ -42,14 +45,14 @@ def fold_lines(weights: Counter[str]) -> str:
 def cpu_folded(report: dict[str, Any]) -> str:
     """Return one line per distinct CPU stack with its sampled time in microseconds."""
     weights: Counter[str] = Counter()
+    task_root = (report.get("target") or {}).get("root")
     for stack in (report.get("hotspots") or {}).get("stacks") or []:
         if not isinstance(stack, dict):
             continue
         frames = stack_frames(stack)
         if frames:
-            weights[";".join(folded_frame(frame) for frame in frames)] += microseconds(
-                number(stack.get("ms"))
-            )
+            folded = ";".join(folded_frame(frame, task_root) for frame in frames)
+            weights[folded] += microseconds(number(stack.get("ms")))
     return fold_lines(weights)
 
 

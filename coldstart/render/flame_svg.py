@@ -27,6 +27,7 @@ ORIGIN_HUES = {
     "stdlib": (200, 55),
     "importlib": (0, 0),
     "unknown": (275, 35),
+    "phase": (220, 20),
 }
 ORIGIN_LABELS = {
     "task-root": "task root (your code)",
@@ -34,6 +35,7 @@ ORIGIN_LABELS = {
     "stdlib": "standard library",
     "importlib": "import system",
     "unknown": "other",
+    "phase": "phase",
 }
 
 STYLE = (

@@ -51,10 +51,13 @@ def format_bytes(size: float | None) -> str:
     return f"{size:.1f} MiB"
 
 
-def short_path(file: str | None) -> str:
-    """Shorten a source path to what identifies it: `botocore/loaders.py`, `json/decoder.py`."""
+def short_path(file: str | None, task_root: str | None = None) -> str:
+    """Shorten a source path to what identifies it: `botocore/loaders.py`, `json/decoder.py`,
+    or the path inside the task root."""
     if not file:
         return "?"
+    if task_root and file.startswith(task_root.rstrip("/") + "/"):
+        return file[len(task_root.rstrip("/")) + 1:]
     shortened = PACKAGE_FOLDERS.sub("", file)
     if shortened == file:
         shortened = STDLIB_FOLDER.sub("", file)

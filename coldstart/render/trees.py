@@ -65,7 +65,16 @@ def import_forest(imports: dict[str, Any] | None, phase: str = "init") -> list[F
 
 
 def stack_frames(stack: dict[str, Any]) -> list[dict[str, Any]]:
-    return [frame for frame in stack.get("frames") or [] if isinstance(frame, dict)]
+    """Return a stack's frames, root first, under a `[init]` or `[first invoke]` frame when
+    the stack names its phase, so that every renderer separates the phases the same way."""
+    frames = [frame for frame in stack.get("frames") or [] if isinstance(frame, dict)]
+    phase = stack.get("phase")
+    if frames and isinstance(phase, str) and phase:
+        label = phase.replace("_", " ")
+        if label == "invoke":
+            label = "first invoke"
+        frames.insert(0, {"function": f"[{label}]", "file": "", "synthetic": True})
+    return frames
 
 
 def frame_key(frame: dict[str, Any]) -> tuple[str, str]:
@@ -90,16 +99,18 @@ def collapse_importlib(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def cpu_node(frame: dict[str, Any], task_root: str | None) -> FlameNode:
+    """Name a frame `function (path)`, and a module's top-level code by its path alone."""
     function, file = frame_key(frame)
     if file == IMPORTLIB:
         return FlameNode(IMPORTLIB, "importlib's bootstrap frames, collapsed", IMPORTLIB)
+    if frame.get("synthetic"):
+        return FlameNode(function, "every stack sampled in this phase", "phase")
     line = frame.get("line")
     location = f"{file}:{line}" if line is not None else file
-    return FlameNode(
-        name=f"{function} ({short_path(file)})",
-        detail=location,
-        origin=file_origin(file, task_root),
-    )
+    path = short_path(file, task_root)
+    if function == "<module>":
+        return FlameNode(path, f"<module> of {location}", file_origin(file, task_root))
+    return FlameNode(f"{function} ({path})", location, file_origin(file, task_root))
 
 
 def cpu_forest(
