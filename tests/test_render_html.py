@@ -96,6 +96,19 @@ def test_html_failed_target() -> None:
     assert "No run succeeded" in text
 
 
+def test_html_sources_table() -> None:
+    report = boto3_report()
+    report["attribution"] = {"runs": [
+        {"instrument": "tracemalloc", "status": "ok", "init_ms": 812.0, "init_inflation": 3.4},
+    ], "notes": ["py-spy cannot trace here: fell back to pyinstrument"]}
+    _, parser = parse(report)
+    text = " ".join(parser.text)
+    assert "8/8 runs ok" in text
+    assert "tracemalloc" in text
+    assert "3.40x" in text
+    assert "fell back to pyinstrument" in text
+
+
 def test_html_escapes_report_text() -> None:
     report = failed_report()
     report["error"]["message"] = "</script><script>alert(1)</script>"

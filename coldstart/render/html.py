@@ -79,7 +79,7 @@ def header(report: dict[str, Any]) -> str:
 def navigation(report: dict[str, Any]) -> str:
     links = [("summary", "Phases"), ("distribution", "Distribution"),
              ("findings", "Findings"), ("imports", "Imports"), ("cpu", "CPU"),
-             ("allocations", "Allocations"), ("gc", "GC")]
+             ("allocations", "Allocations"), ("gc", "GC"), ("sources", "Sources")]
     if report.get("error") or failed_runs(report):
         links.insert(0, ("error", "Error"))
     return "<nav>" + "".join(f'<a href="#{anchor}">{name}</a>' for anchor, name in links) + "</nav>"
@@ -451,6 +451,31 @@ def findings_section(report: dict[str, Any]) -> str:
     return "".join(parts) + "</section>"
 
 
+def sources_section(report: dict[str, Any]) -> str:
+    """List the runs behind the figures: clean timing runs, then one run per instrument."""
+    runs = report.get("runs") or []
+    ok = sum(1 for run in runs if run.get("status") == "ok")
+    rows = [["timing", f"{ok}/{len(runs)} runs ok", "clock marks only", "-"]]
+    attribution = report.get("attribution") or {}
+    for run in attribution.get("runs") or []:
+        if not isinstance(run, dict):
+            continue
+        inflation = run.get("init_inflation")
+        rows.append([
+            escape(str(run.get("instrument", "?"))), escape(str(run.get("status", "?"))),
+            f"init {format_ms(run.get('init_ms'))} ms",
+            f"{inflation:.2f}x" if isinstance(inflation, (int, float)) else "-",
+        ])
+    notes = "".join(f"<li>{escape(str(note))}</li>" for note in attribution.get("notes") or [])
+    return (
+        "<section id='sources'><h2>Sources</h2><p class='lead'>Timings come only from "
+        "clean runs; each attribution figure comes from its own run with one instrument. "
+        "Inflation is that run's init over the clean median.</p>"
+        + table(["run", "status", "measured", "init inflation"], rows, numeric={3})
+        + (f"<ul class='warnings'>{notes}</ul>" if notes else "") + "</section>"
+    )
+
+
 class HtmlRenderer(Renderer):
     """One self-contained HTML page with every section of the report."""
 
@@ -462,7 +487,7 @@ class HtmlRenderer(Renderer):
         sections = [
             error_section(report), summary_section(report), distribution_section(report),
             findings_section(report), imports_section(report), cpu_section(report),
-            allocations_section(report), gc_section(report),
+            allocations_section(report), gc_section(report), sources_section(report),
         ]
         footer = (f"coldstart {escape(__version__)} · report schema "
                   f"{escape(str(report.get('schema', '?')))} · created "
