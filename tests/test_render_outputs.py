@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def test_unknown_extension_rejected() -> None:
 def test_existing_file_needs_force(tmp_path: Path) -> None:
     existing = tmp_path / "report.html"
     existing.write_text("kept")
-    with pytest.raises(UsageError, match="add --force"):
+    with pytest.raises(UsageError, match="--html .* exists: add --force"):
         plan_outputs(OutputRequest(html=str(existing)))
     [planned] = plan_outputs(OutputRequest(html=str(existing), force=True))
     assert planned.paths == [existing]
@@ -44,7 +45,7 @@ def test_collapsed_companion_checked(tmp_path: Path) -> None:
 
 
 def test_missing_folder_rejected(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="output folder not found"):
+    with pytest.raises(UsageError, match="does not exist; create it first"):
         plan_outputs(OutputRequest(flamegraph=str(tmp_path / "missing" / "flame.svg")))
 
 
@@ -61,8 +62,24 @@ def test_input_not_overwritten(tmp_path: Path) -> None:
         plan_outputs(OutputRequest(json=str(source), force=True), inputs=(str(source),))
 
 
+def test_fifo_needs_no_force(tmp_path: Path) -> None:
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    [planned] = plan_outputs(OutputRequest(html=str(fifo)))
+    assert planned.paths == [fifo]
+
+
+def test_symlink_to_file_needs_force(tmp_path: Path) -> None:
+    real = tmp_path / "real.html"
+    real.write_text("kept")
+    link = tmp_path / "link.html"
+    link.symlink_to(real)
+    with pytest.raises(UsageError, match="exists: add --force"):
+        plan_outputs(OutputRequest(html=str(link)))
+
+
 def test_only_json_to_stdout() -> None:
-    with pytest.raises(UsageError, match="only --json can write to stdout"):
+    with pytest.raises(UsageError, match="--html -: only --json can write to stdout"):
         plan_outputs(OutputRequest(html="-"))
     [planned] = plan_outputs(OutputRequest(json="-"))
     assert planned.paths == []

@@ -114,7 +114,7 @@ def test_report_keeps_existing_file(tmp_path: Path) -> None:
     target.write_text("kept")
     result = run_cli("report", str(saved_report(tmp_path)), "--html", str(target))
     assert result.returncode == 2
-    assert "output file exists" in result.stderr
+    assert "exists: add --force to overwrite it" in result.stderr
     assert target.read_text() == "kept"
     forced = run_cli("report", str(saved_report(tmp_path)), "--html", str(target), "--force")
     assert forced.returncode == 0, forced.stderr
@@ -145,6 +145,6 @@ def test_profile_checks_outputs_first(tmp_path: Path) -> None:
     result = run_cli("profile", str(FIXTURES / "hello" / "app.py"), "--runs", "2",
                      "--flamegraph", str(existing))
     assert result.returncode == 2
-    assert "output file exists" in result.stderr
+    assert "exists: add --force to overwrite it" in result.stderr
     assert "startup" not in result.stdout
     assert existing.read_text() == "kept"

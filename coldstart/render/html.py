@@ -322,12 +322,14 @@ def imports_section(report: dict[str, Any]) -> str:
     if imports.get("top"):
         parts.append("<h3>Costliest imports</h3>" + import_rows(imports["top"]))
     invoke = imports.get("invoke") or {}
-    if invoke.get("top"):
+    if invoke.get("top") or invoke.get("tree"):
         parts.append(
             f"<h3>Imported during the first invoke ({invoke.get('count', '?')} modules, "
             f"{format_ms(invoke.get('total_ms'))} ms, counted in the invoke)</h3>"
-            + import_rows(invoke["top"])
         )
+        parts.append(flame_widget(import_forest(imports, phase="invoke"),
+                                  "invoke-imports-graph", flame=False))
+        parts.append(import_rows(invoke.get("top") or []))
     return "".join(parts) + "</section>"
 
 

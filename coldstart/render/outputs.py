@@ -1,11 +1,13 @@
 """Pick renderers from options or file extensions, check output paths, write the files.
 
 Output paths are checked before anything is measured, so that a bad path costs nothing.
-As memray does, an existing file is never overwritten without --force.
+As memray does, an existing regular file is not overwritten unless --force is given.
+Devices and FIFOs (/dev/null, a named pipe) are written to without it.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,17 +63,17 @@ class OutputRequest:
     output: list[str] = field(default_factory=list)
     force: bool = False
 
-    def requested(self) -> list[tuple[Renderer, str]]:
-        """Return (renderer, path) for each option given, then for each --output file."""
-        pairs = [
-            (renderer_named(name), path)
+    def requested(self) -> list[tuple[Renderer, str, str]]:
+        """Return (renderer, path, option) for each option given, then each --output file."""
+        requested = [
+            (renderer_named(name), path, f"--{name}")
             for name, path in (("json", self.json), ("html", self.html),
                                ("speedscope", self.speedscope), ("collapsed", self.collapsed),
                                ("flamegraph", self.flamegraph))
             if path is not None
         ]
-        pairs.extend((renderer_for_path(path), path) for path in self.output)
-        return pairs
+        requested.extend((renderer_for_path(path), path, "--output") for path in self.output)
+        return requested
 
     @property
     def to_stdout(self) -> bool:
@@ -85,13 +87,21 @@ class PlannedOutput:
     paths: list[Path]
 
 
-def check_path(path: Path, force: bool) -> None:
+def check_path(path: Path, option: str, force: bool) -> None:
+    """Raise UsageError unless the file can be written, or rewritten with --force."""
     if path.is_dir():
-        raise UsageError(f"output path is a folder: {path} (give a file name)")
-    if not path.parent.is_dir():
-        raise UsageError(f"output folder not found: {path.parent} (create it first)")
-    if path.exists() and not force:
-        raise UsageError(f"output file exists: {path} (add --force to overwrite it)")
+        raise UsageError(f"{option} {path} is a folder: give a file name")
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise UsageError(f"{option} {path}: folder {folder} does not exist; create it first")
+    if not path.exists():
+        if not os.access(folder, os.W_OK):
+            raise UsageError(f"{option} {path}: folder {folder} is not writable")
+        return
+    if not os.access(path, os.W_OK):
+        raise UsageError(f"{option} {path} is not writable: choose another path")
+    if path.resolve().is_file() and not force:
+        raise UsageError(f"{option} {path} exists: add --force to overwrite it")
 
 
 def plan_outputs(request: OutputRequest, inputs: tuple[str, ...] = ()) -> list[PlannedOutput]:
@@ -101,20 +111,20 @@ def plan_outputs(request: OutputRequest, inputs: tuple[str, ...] = ()) -> list[P
     """
     planned: list[PlannedOutput] = []
     seen: dict[Path, str] = {Path(path).resolve(): "the input" for path in inputs}
-    for renderer, destination in request.requested():
+    for renderer, destination, option in request.requested():
         if destination == STDOUT:
             if renderer.name != "json":
-                raise UsageError(f"only --json can write to stdout (-), not {renderer.name}")
+                raise UsageError(f"{option} -: only --json can write to stdout; give a file")
             planned.append(PlannedOutput(renderer, destination, []))
             continue
         paths = renderer.paths(Path(destination))
         for path in paths:
             resolved = path.resolve()
             if resolved in seen:
-                raise UsageError(f"output file {path} is also {seen[resolved]}: "
+                raise UsageError(f"{option} {path} is also {seen[resolved]}: "
                                  "give each output its own file")
             seen[resolved] = f"the {renderer.name} output"
-            check_path(path, request.force)
+            check_path(path, option, request.force)
         planned.append(PlannedOutput(renderer, destination, paths))
     return planned
 
