@@ -96,6 +96,19 @@ def test_html_failed_target() -> None:
     assert "No run succeeded" in text
 
 
+def test_html_extra_summary_figures() -> None:
+    report = boto3_report()
+    for index, run in enumerate(report["runs"]):
+        run["billed_ms"] = 250.0 + index
+    report["summary"]["billed_ms"] = {"n": 8, "median": 253.5, "min": 250.0, "max": 257.0,
+                                      "mean": 253.5, "stdev": 2.4}
+    page, parser = parse(report)
+    cells = [text.strip() for text in parser.text]
+    assert "billed" in cells
+    assert "253.5" in cells
+    assert "median 253.5" in cells, "billed_ms has its own strip in the distribution"
+
+
 def test_html_sources_table() -> None:
     report = boto3_report()
     report["attribution"] = {"runs": [

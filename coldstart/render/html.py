@@ -13,13 +13,21 @@ from typing import Any
 from coldstart import __version__
 from coldstart.render.base import Renderer
 from coldstart.render.flame_svg import ORIGIN_HUES, ORIGIN_LABELS, flame_svg, layout, used_origins
-from coldstart.render.text import PHASE_ROWS, format_bytes, format_ms, format_value, short_path
+from coldstart.render.text import (
+    PHASE_ROWS,
+    format_bytes,
+    format_ms,
+    format_value,
+    short_path,
+    summary_rows,
+)
 from coldstart.render.trees import FlameNode, cpu_caption, cpu_forest, forest_span, import_forest
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
        "img-src data:")
 DISTRIBUTION_PHASES = ("startup_ms", "import_ms", "init_ms", "first_invoke_ms",
                        "cold_start_ms", "warm_invoke_ms")
+PHASE_KEYS = {key for key, _, _ in PHASE_ROWS}
 TOP_ROWS = 15
 
 
@@ -172,10 +180,8 @@ def summary_section(report: dict[str, Any]) -> str:
     summary = report.get("summary") or {}
     rows = []
     strong = set()
-    for key, name, unit in PHASE_ROWS:
-        stats = summary.get(key)
-        if not stats:
-            continue
+    for key, name, unit in summary_rows(summary):
+        stats = summary[key]
         if key in ("init_ms", "cold_start_ms"):
             strong.add(len(rows))
         cells = [escape(name), str(stats.get("n", "-"))]
@@ -243,8 +249,10 @@ def strip_plot(values: list[float], median: float | None) -> str:
 def distribution_section(report: dict[str, Any]) -> str:
     rows = []
     summary = report.get("summary") or {}
-    for key, name, _ in PHASE_ROWS:
-        if key not in DISTRIBUTION_PHASES:
+    for key, name, unit in summary_rows(summary):
+        # Figures other than the timing phases (RSS, GC) are left out, and so are extra
+        # figures that are not times.
+        if (key in PHASE_KEYS and key not in DISTRIBUTION_PHASES) or unit != "ms":
             continue
         values = phase_values(report, key)
         if not values:

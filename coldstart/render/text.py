@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # Report summary keys in display order, with the label and unit each renderer shows.
 PHASE_ROWS = (
@@ -15,6 +16,23 @@ PHASE_ROWS = (
     ("peak_rss_mib", "peak RSS", "MiB"),
     ("gc_pause_ms", "GC pause", "ms"),
 )
+
+UNIT_SUFFIXES = (("_ms", "ms"), ("_mib", "MiB"), ("_bytes", "bytes"))
+
+
+def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Return (key, label, unit) for each summarised figure: the known phases in their
+    order, then any other figure (a deployed function's billed_ms, say) by its key."""
+    rows = [row for row in PHASE_ROWS if isinstance(summary.get(row[0]), dict)]
+    known = {key for key, _, _ in PHASE_ROWS}
+    for key, value in summary.items():
+        if key in known or not isinstance(value, dict):
+            continue
+        unit = next((unit for suffix, unit in UNIT_SUFFIXES if key.endswith(suffix)), "")
+        label = key.removesuffix(f"_{unit.lower()}") if unit else key
+        rows.append((key, label.replace("_", " "), unit))
+    return rows
+
 
 # Everything up to these folders is an installation prefix, which a reader does not need.
 PACKAGE_FOLDERS = re.compile(r"^.*/(?:site-packages|dist-packages)/")
