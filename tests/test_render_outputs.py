@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from coldstart.errors import UsageError
-from coldstart.render.outputs import OutputRequest, plan_outputs, renderer_for_path
+from coldstart.render.outputs import (
+    OutputRequest,
+    next_step,
+    plan_outputs,
+    renderer_for_path,
+)
 
 
 @pytest.mark.parametrize(("path", "name"), [
@@ -76,6 +81,14 @@ def test_symlink_to_file_needs_force(tmp_path: Path) -> None:
     link.symlink_to(real)
     with pytest.raises(UsageError, match="exists: add --force"):
         plan_outputs(OutputRequest(html=str(link)))
+
+
+def test_next_step_suggests_page(tmp_path: Path) -> None:
+    saved = str(tmp_path / "r.json")
+    hint = next_step(plan_outputs(OutputRequest(json=saved)))
+    assert hint == f"to see it as a page: coldstart report {saved} --html {tmp_path / 'r.html'}"
+    assert next_step(plan_outputs(OutputRequest(json=saved, html=saved + ".html"))) is None
+    assert next_step(plan_outputs(OutputRequest(json="-"))) is None
 
 
 def test_only_json_to_stdout() -> None:

@@ -12,7 +12,7 @@ from coldstart.errors import ExitCode, UsageError
 from coldstart.launcher import RunOptions
 from coldstart.measure import Variant, measure_variants
 from coldstart.model import failed_runs
-from coldstart.render.outputs import OutputRequest, plan_outputs, write_outputs
+from coldstart.render.outputs import OutputRequest, next_step, plan_outputs, write_outputs
 from coldstart.render.terminal import render_terminal
 from coldstart.target import resolve_target
 
@@ -66,6 +66,9 @@ def run(request: ProfileRequest, streams: Streams) -> int:
         streams.warn(warning)
     # Written before the exit status is decided: a failed target still gets its reports.
     write_outputs(report, planned, streams)
+    hint = next_step(planned)
+    if hint:
+        streams.note(hint)
     if failed_runs(report):
         return ExitCode.TARGET_FAILED
     return ExitCode.OK

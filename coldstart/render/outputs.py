@@ -129,6 +129,17 @@ def plan_outputs(request: OutputRequest, inputs: tuple[str, ...] = ()) -> list[P
     return planned
 
 
+def next_step(planned: list[PlannedOutput]) -> str | None:
+    """Suggest rendering the saved JSON report as a page when no page was requested."""
+    names = {output.renderer.name for output in planned}
+    saved = [output.destination for output in planned
+             if output.renderer.name == "json" and output.destination != STDOUT]
+    if not saved or "html" in names:
+        return None
+    page = Path(saved[0]).with_suffix(".html")
+    return f"to see it as a page: coldstart report {saved[0]} --html {page}"
+
+
 def write_outputs(
     report: dict[str, Any], planned: list[PlannedOutput], streams: Streams
 ) -> list[Path]:
