@@ -93,3 +93,15 @@ def test_failed_report_loads(browser, tmp_path: Path) -> None:
     assert page.locator("#error h2").inner_text() == "KeyError in phase init"
     page.screenshot(path=str(tmp_path / "failed.png"), full_page=True)
 
+
+
+def test_search_highlights_frames(browser, tmp_path: Path) -> None:
+    page, log, _ = open_report(browser, tmp_path, boto3_report())
+    page.locator("#cpu-graph-widget input.search").fill("loaders")
+    matches = page.locator("#cpu-graph g.frame.match")
+    assert matches.count() == 3
+    details = page.locator("#cpu-graph-widget .details").inner_text()
+    assert details == "3 frames match, 37.5% of the graph"
+    page.locator("#cpu-graph-widget input.search").fill("")
+    assert page.locator("#cpu-graph g.frame.match").count() == 0
+    assert log.errors == []

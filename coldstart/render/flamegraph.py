@@ -22,6 +22,7 @@ from coldstart.render.trees import (
     cpu_caption,
     cpu_forest,
     forest_span,
+    has_importlib,
     import_forest,
 )
 
@@ -60,8 +61,9 @@ class Drawing:
 def draw_cpu(drawing: Drawing, report: dict[str, Any]) -> None:
     hotspots = report.get("hotspots")
     forest = cpu_forest(hotspots, (report.get("target") or {}).get("root"))
-    note = (f"{format_ms(forest_span(forest))} ms sampled, root at the bottom; importlib's "
-            "bootstrap frames collapsed into one; hover a frame for its times")
+    collapsed = "; importlib's bootstrap frames collapsed into one" if has_importlib(forest) else ""
+    note = (f"{format_ms(forest_span(forest))} ms sampled, root at the bottom{collapsed}; "
+            "hover a frame for its times")
     if forest:
         drawing.add_graph(forest, cpu_caption(hotspots), note, flame=True)
 

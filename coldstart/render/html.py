@@ -21,7 +21,14 @@ from coldstart.render.text import (
     short_path,
     summary_rows,
 )
-from coldstart.render.trees import FlameNode, cpu_caption, cpu_forest, forest_span, import_forest
+from coldstart.render.trees import (
+    FlameNode,
+    cpu_caption,
+    cpu_forest,
+    forest_span,
+    has_importlib,
+    import_forest,
+)
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
        "img-src data:")
@@ -287,7 +294,8 @@ def flame_widget(forest: list[FlameNode], graph_id: str, flame: bool) -> str:
     return (
         f"<div class='flame-widget' id='{graph_id}-widget'>"
         "<div class='toolbar'><button type='button' class='reset' disabled>Reset zoom</button>"
-        "<span>Click a frame to zoom in</span></div>"
+        "<input type='search' class='search' placeholder='Search frames' "
+        "aria-label='Search frames'><span>Click a frame to zoom in</span></div>"
         f"{svg}<div class='details'>{idle}</div>"
         f"{legend(used_origins(layout(forest)))}</div>"
     )
@@ -349,10 +357,11 @@ def cpu_section(report: dict[str, Any]) -> str:
     if not hotspots or not (forest or hotspots.get("top")):
         parts.append(not_measured("CPU samples", report))
         return "".join(parts) + "</section>"
+    collapsed = (" importlib's bootstrap frames are collapsed into one <code>importlib</code> "
+                 "frame." if has_importlib(forest) else "")
     parts.append(
         f"<p class='lead'>{escape(cpu_caption(hotspots))}: {format_ms(forest_span(forest))} ms "
-        "sampled over init and the first invoke, root at the bottom. importlib's bootstrap "
-        "frames are collapsed into one <code>importlib</code> frame.</p>"
+        f"sampled, root at the bottom, one root per phase.{collapsed}</p>"
     )
     parts.append(flame_widget(forest, "cpu-graph", flame=True))
     rows = [

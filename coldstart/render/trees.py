@@ -162,6 +162,10 @@ def walk(forest: Iterable[FlameNode], path: tuple[str, ...] = ()) -> Iterator[
         yield from walk(node.children, node_path)
 
 
+def has_importlib(forest: list[FlameNode]) -> bool:
+    return any(node.name == IMPORTLIB for _, node in walk(forest))
+
+
 def forest_span(forest: list[FlameNode]) -> float:
     return sum(node.span_ms() for node in forest)
 

@@ -54,6 +54,32 @@
       if (reset) reset.disabled = true;
     }
 
+    // Highlight frames whose name contains the search text, and give the share of the
+    // graph they cover; overlapping matches (a frame and its callee) count once.
+    function search(text) {
+      var needle = text.trim().toLowerCase(), spans = [], count = 0;
+      frames.forEach(function (frame) {
+        var hit = needle !== "" && frame.dataset.label.toLowerCase().indexOf(needle) >= 0;
+        frame.classList.toggle("match", hit);
+        if (hit) {
+          count += 1;
+          spans.push([+frame.dataset.x, +frame.dataset.x + +frame.dataset.w]);
+        }
+      });
+      spans.sort(function (a, b) { return a[0] - b[0]; });
+      var covered = 0, end = 0;
+      spans.forEach(function (span) {
+        if (span[1] > end) { covered += span[1] - Math.max(span[0], end); end = span[1]; }
+      });
+      if (details) {
+        details.textContent = needle === "" ? idle : count + " frames match, " +
+          (covered * 100).toFixed(1) + "% of the graph";
+      }
+    }
+
+    var field = widget.querySelector("input.search");
+    if (field) field.addEventListener("input", function () { search(field.value); });
+
     svg.addEventListener("click", function (event) {
       var frame = event.target.closest("g.frame");
       if (frame) zoom(frame);
