@@ -1,4 +1,5 @@
-// Click-to-zoom for the flame graphs of the coldstart HTML report. No network, no library.
+// Click-to-zoom and search for the flame graphs of the coldstart HTML report.
+// No network, no library.
 (function () {
   "use strict";
   var CHAR_WIDTH = 6.6; // monospace glyph width at 11px, in SVG user units
@@ -55,7 +56,7 @@
     }
 
     // Highlight frames whose name contains the search text, and give the share of the
-    // graph they cover; overlapping matches (a frame and its callee) count once.
+    // graph they cover. Overlapping matches, such as a frame and its callee, count once.
     function search(text) {
       var needle = text.trim().toLowerCase(), spans = [], count = 0;
       frames.forEach(function (frame) {
