@@ -25,6 +25,9 @@ OUTPUT_TAIL_BYTES = 64 * 1024
 OUTPUT_TAIL_LINES = 20
 # Extra time granted after a timeout for the killed process group to be reaped.
 KILL_GRACE_S = 2.0
+# Time an attribution run's worker may take to summarise its instruments after the last
+# invoke (snapshot comparison of a few hundred thousand traces takes about a second).
+ATTRIBUTION_REPORT_TIMEOUT_S = 120.0
 
 
 @dataclass
@@ -42,6 +45,10 @@ class RunOptions:
     python_flags: list[str] = field(default_factory=list)
     # Extra configuration read by the worker after init, for attribution runs.
     worker_extras: dict[str, Any] = field(default_factory=dict)
+    # Probe options after the worker's arguments (see worker_probe.py), for attribution runs.
+    worker_args: list[str] = field(default_factory=list)
+    # A program the interpreter is launched under, such as ["py-spy", "record", ..., "--"].
+    command_prefix: list[str] = field(default_factory=list)
 
 
 class OutputTail:
@@ -120,8 +127,9 @@ def spawn_worker(
     target: Target, options: RunOptions, config_path: Path, result_write_fd: int
 ) -> subprocess.Popen:
     command = [
-        options.python, *options.python_flags, str(WORKER_PATH),
+        *options.command_prefix, options.python, *options.python_flags, str(WORKER_PATH),
         str(result_write_fd), str(config_path), target.module, target.attribute,
+        *options.worker_args,
     ]
     try:
         return subprocess.Popen(
@@ -213,6 +221,9 @@ def collect_messages(
             return received, None
         received.append(message)
         kind = message.get("kind")
+        if kind == "attributing":
+            deadline_ns = time.monotonic_ns() + int(ATTRIBUTION_REPORT_TIMEOUT_S * 1e9)
+            continue
         if kind == "done" or message.get("error"):
             continue
         if kind in ("init", "invoke"):

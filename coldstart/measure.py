@@ -1,10 +1,15 @@
-"""Measure local targets: clean timing runs, interleaved across variants, into reports."""
+"""Measure local targets: clean timing runs, interleaved across variants, into reports.
+
+Attribution runs (one instrument each) come after every timing run, so that no
+instrument can touch a timing figure.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coldstart.commands.common import run_progress, work_folder
 from coldstart.console import Streams
@@ -12,6 +17,9 @@ from coldstart.launcher import RunOptions, launch_series
 from coldstart.model import build_report, describe_environment
 from coldstart.runs import build_run
 from coldstart.target import Target
+
+if TYPE_CHECKING:
+    from coldstart.attribution.runner import AttributionSettings
 
 
 @dataclass
@@ -63,16 +71,60 @@ def timing_runs(
 
 
 def measure_variants(
-    variants: list[Variant], runs: int, streams: Streams
+    variants: list[Variant], runs: int, streams: Streams,
+    attribution: AttributionSettings | None = None,
 ) -> list[dict[str, Any]]:
-    """Measure each variant and return one report per variant, in the same order."""
+    """Measure each variant and return one report per variant, in the same order.
+
+    With `attribution`, each variant then gets its attribution runs; without it the
+    reports have timing figures only.
+    """
     with work_folder() as work_dir:
+        started = time.perf_counter()
         all_runs = timing_runs(variants, runs, streams, work_dir)
-    reports = []
-    for variant, variant_runs in zip(variants, all_runs):
-        environment = describe_environment(variant.options.python, variant.options.memory_mb)
-        reports.append(build_report(
-            target_section(variant), environment, variant_runs,
-            settings_section(variant.options, runs),
-        ))
+        timing_wall_ms = (time.perf_counter() - started) * 1000
+        reports = []
+        for variant, variant_runs in zip(variants, all_runs, strict=True):
+            environment = describe_environment(
+                variant.options.python, variant.options.memory_mb
+            )
+            reports.append(build_report(
+                target_section(variant), environment, variant_runs,
+                settings_section(variant.options, runs),
+            ))
+        if attribution is not None:
+            attribution_runs(variants, reports, attribution, streams, work_dir)
+            for report in reports:
+                report["attribution"]["timing_runs_wall_ms"] = round(timing_wall_ms, 3)
     return reports
+
+
+def attribution_runs(
+    variants: list[Variant], reports: list[dict[str, Any]], settings: AttributionSettings,
+    streams: Streams, work_dir: Path,
+) -> None:
+    """Add the attribution sections to each report (in place)."""
+    from coldstart.attribution.runner import attribute_variant
+
+    total = settings.run_count() * len(variants)
+    with run_progress(streams, total, "attribution runs") as advance:
+        for variant, report in zip(variants, reports, strict=True):
+            init = report["summary"].get("init_ms")
+            if not init:
+                report["attribution"] = {
+                    "runs": [], "notes": ["no attribution runs: every timing run failed"],
+                    "sampler_error": None, "wall_ms": 0.0,
+                }
+                continue
+            started = time.perf_counter()
+            result = attribute_variant(
+                variant, settings, work_dir, init["median"],
+                report["environment"].get("python_version"), on_run=advance,
+            )
+            report.update(result.sections)
+            report["attribution"] = {
+                "runs": result.runs,
+                "notes": result.notes,
+                "sampler_error": result.sampler_error,
+                "wall_ms": round((time.perf_counter() - started) * 1000, 3),
+            }

@@ -9,7 +9,9 @@ import sys  # noqa: E402
 
 # The worker runs inside the user's interpreter (Python 3.9 to 3.14), where coldstart is
 # not installed, so it uses only the standard library and no syntax newer than 3.9.
-# Usage: python worker.py RESULT_FD CONFIG_PATH MODULE ATTRIBUTE
+# Usage: python worker.py RESULT_FD CONFIG_PATH MODULE ATTRIBUTE [PROBE OPTIONS]
+# PROBE OPTIONS turn a run into an attribution run; worker_probe.py describes them. A
+# timing run has none, and then no probe code is loaded.
 # Each message to the launcher is one JSON line on RESULT_FD; stdout and stderr belong
 # to the handler. Heavier modules (json, traceback, uuid) are imported after init so that
 # the worker does not pre-import what the handler would pay for.
@@ -211,12 +213,49 @@ def load_config(path):
         return json.load(file)
 
 
+class NoProbe:
+    """The probe of a timing run: every hook does nothing."""
+
+    def before_import(self):
+        pass
+
+    def after_import(self):
+        pass
+
+    def before_invoke(self, index):
+        pass
+
+    def after_invoke(self, index):
+        pass
+
+    def wrap_handler(self, handler):
+        return handler
+
+    def report(self, result_fd, send):
+        pass
+
+
+def load_probe(arguments):
+    """Return the attribution probe asked for by the PROBE OPTIONS, or a NoProbe."""
+    if not arguments:
+        return NoProbe()
+    # The probe is executed from its file because the worker's folder is never on
+    # sys.path, and so that no import of it shows up in the import tree.
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_probe.py")
+    with open(path, "rb") as file:
+        code = compile(file.read(), path, "exec")
+    namespace = {"__name__": "coldstart_worker_probe", "__file__": path}
+    exec(code, namespace)
+    return namespace["Probe"](arguments, os.path.abspath(__file__))
+
+
 def main():
     result_fd = int(sys.argv[1])
     config_path = sys.argv[2]
     module_name = sys.argv[3]
     attribute = sys.argv[4]
     os.set_inheritable(result_fd, False)
+    probe = load_probe(sys.argv[5:])
 
     # sys.path as on Lambda: the task root first, never the worker's own folder.
     worker_folder = os.path.dirname(os.path.abspath(__file__))
@@ -227,8 +266,10 @@ def main():
     recorder = GcRecorder()
     gc.callbacks.append(recorder)
 
+    probe.before_import()
     handler, error = import_handler(module_name, attribute)
     t2_ns = time.monotonic_ns()
+    probe.after_import()
     recorder.switch("first_invoke")
     send(result_fd, {
         "kind": "init", "protocol": PROTOCOL, "t1_ns": T1_NS, "t2_ns": t2_ns,
@@ -236,7 +277,7 @@ def main():
         "rss_kib": peak_rss_kib(), "error": error,
     })
     if error is not None:
-        finish(result_fd, recorder, 1)
+        finish(result_fd, recorder, 1, probe)
         return
 
     # The worker's own modules for the invoke phase, loaded before its clock starts.
@@ -244,24 +285,28 @@ def main():
     import uuid  # noqa: F401
 
     config = load_config(config_path)
+    handler = probe.wrap_handler(handler)
     event = config["event"]
     invokes = 1 + int(config["warm_invokes"])
     for index in range(invokes):
         if index == 1:
             recorder.switch("warm_invoke")
+        probe.before_invoke(index)
         start_ns, end_ns, error = invoke_once(handler, event, config)
+        probe.after_invoke(index)
         send(result_fd, {
             "kind": "invoke", "index": index, "start_ns": start_ns, "end_ns": end_ns,
             "error": error,
         })
         if error is not None:
-            finish(result_fd, recorder, 1)
+            finish(result_fd, recorder, 1, probe)
             return
-    finish(result_fd, recorder, 0)
+    finish(result_fd, recorder, 0, probe)
 
 
-def finish(result_fd, recorder, status):
+def finish(result_fd, recorder, status, probe):
     gc.callbacks.remove(recorder)
+    probe.report(result_fd, send)
     send(result_fd, {
         "kind": "done", "peak_rss_kib": peak_rss_kib(), "gc": recorder.phases,
         "modules": len(sys.modules),

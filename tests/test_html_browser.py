@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from coldstart.render.html import HtmlRenderer
+from tests.conftest import FIXTURES, run_cli
 from tests.report_samples import boto3_report, failed_report
 
 pytestmark = pytest.mark.browser
@@ -105,3 +106,22 @@ def test_search_highlights_frames(browser, tmp_path: Path) -> None:
     page.locator("#cpu-graph-widget input.search").fill("")
     assert page.locator("#cpu-graph g.frame.match").count() == 0
     assert log.errors == []
+
+
+def test_profiled_report_in_browser(browser, tmp_path: Path) -> None:
+    result = run_cli("profile", str(FIXTURES / "boto3_clients" / "app.py"), "--runs", "2",
+                     "--html", str(tmp_path / "report.html"))
+    assert result.returncode == 0, result.stderr
+    page = browser.new_page(viewport={"width": 1360, "height": 900})
+    log = PageLog(page)
+    url = (tmp_path / "report.html").as_uri()
+    page.goto(url, wait_until="load")
+    assert log.errors == []
+    assert log.requests == [url]
+    frame = page.locator('#imports-graph g.frame[data-label="botocore.session"]')
+    width_before = float(frame.locator("rect").get_attribute("width"))
+    frame.click()
+    assert float(frame.locator("rect").get_attribute("width")) > max(width_before, 1190)
+    page.screenshot(path=str(tmp_path / "boto3.png"), full_page=True)
+    assert log.errors == []
+    assert log.requests == [url]

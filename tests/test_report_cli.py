@@ -6,10 +6,13 @@ import json
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from tests.conftest import FIXTURES, run_cli
 from tests.report_samples import boto3_report, failed_report
+from tests.test_render_collapsed import parse_folded
+from tests.test_render_speedscope import FILE_SCHEMA, check_events, check_samples
 
 FILE_OPTIONS = {
     "--html": "report.html",
@@ -148,3 +151,32 @@ def test_profile_checks_outputs_first(tmp_path: Path) -> None:
     assert "exists: add --force to overwrite it" in result.stderr
     assert "startup" not in result.stdout
     assert existing.read_text() == "kept"
+
+
+def test_profile_boto3_every_format(tmp_path: Path) -> None:
+    result = run_cli("profile", str(FIXTURES / "boto3_clients" / "app.py"), "--runs", "2",
+                     "--json", str(tmp_path / "r.json"), *output_arguments(tmp_path))
+    assert result.returncode == 0, result.stderr
+    check_outputs(tmp_path, result.stderr)
+
+    speedscope = json.loads((tmp_path / "report.speedscope.json").read_text())
+    jsonschema.validate(speedscope, FILE_SCHEMA)
+    kinds = [profile["type"] for profile in speedscope["profiles"]]
+    assert kinds[0] == "evented"
+    assert "sampled" in kinds
+    frame_count = len(speedscope["shared"]["frames"])
+    for profile in speedscope["profiles"]:
+        if profile["type"] == "evented":
+            check_events(profile, frame_count)
+        else:
+            check_samples(profile, frame_count)
+
+    cpu = parse_folded((tmp_path / "cpu.folded").read_text())
+    imports = parse_folded((tmp_path / "cpu.imports.folded").read_text())
+    assert cpu, "the py-spy or pyinstrument run gave no stacks"
+    assert any(frames[-1] == "botocore.session" for frames, _ in imports)
+
+    svg = ElementTree.parse(tmp_path / "flame.svg").getroot()
+    labels = {group.get("data-label") for group in svg.iter("{http://www.w3.org/2000/svg}g")}
+    assert "botocore.session" in labels
+    assert "botocore.session ←" in (tmp_path / "report.html").read_text()

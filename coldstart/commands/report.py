@@ -22,6 +22,7 @@ class ReportRequest:
 
     path: str
     outputs: OutputRequest = field(default_factory=OutputRequest)
+    min_ms: float | None = None
 
 
 def check_report_shape(report: dict[str, Any], path: str) -> None:
@@ -38,21 +39,23 @@ def check_report_shape(report: dict[str, Any], path: str) -> None:
                          "write the report again with --json")
 
 
-def print_terminal(report: dict[str, Any], streams: Streams) -> None:
+def print_terminal(report: dict[str, Any], streams: Streams, min_ms: float | None) -> None:
     from coldstart.render.terminal import render_terminal
 
-    streams.print(render_terminal(report))
+    streams.print(render_terminal(report, min_ms=min_ms))
     for warning in report.get("warnings") or []:
         streams.warn(warning)
 
 
 def run(request: ReportRequest, streams: Streams) -> int:
+    if request.min_ms is not None and request.min_ms < 0:
+        raise UsageError(f"invalid --min-ms {request.min_ms}: use 0 or more")
     planned = plan_outputs(request.outputs, inputs=(request.path,))
     report = load_report(request.path)
     check_report_shape(report, request.path)
     try:
         if not planned:
-            print_terminal(report, streams)
+            print_terminal(report, streams, request.min_ms)
         write_outputs(report, planned, streams)
     except MALFORMED_REPORT_ERRORS as error:
         raise UsageError(

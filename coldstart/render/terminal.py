@@ -1,4 +1,4 @@
-"""Render a report in the terminal with rich: phase table, warnings, errors."""
+"""Render a report in the terminal with rich: phase table, GC line, attribution, errors."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+
+from coldstart.render.terminal_attribution import render_attribution
 
 PHASE_ROWS = (
     ("startup_ms", "startup", "ms"),
@@ -74,20 +76,27 @@ def gc_line(report: dict[str, Any]) -> Text | None:
     if not gc:
         return None
     collections = gc["collections"]
+    init = (gc.get("by_phase") or {}).get("init")
+    at_init = f" ({init['pause_ms']:.2f} ms of it at init)" if init else ""
     return Text(
         f"GC: {collections[0]}/{collections[1]}/{collections[2]} collections "
-        f"(gen 0/1/2), {gc['pause_ms']:.2f} ms paused, longest {gc['max_pause_ms']:.2f} ms"
+        f"(gen 0/1/2), {gc['pause_ms']:.2f} ms paused{at_init}, longest pause over all "
+        f"runs {gc['max_pause_ms']:.2f} ms (timing runs)"
     )
 
 
-def render_terminal(report: dict[str, Any]) -> Group:
-    """Return the renderable summary of a report: table, GC line and failures."""
+def render_terminal(report: dict[str, Any], min_ms: float | None = None) -> Group:
+    """Return the renderable report: table, GC line, attribution and failures.
+
+    `min_ms` collapses import and CPU tree entries below it (default: a share of the total).
+    """
     parts: list[Any] = []
     if any(report["summary"].get(key) for key, _, _ in PHASE_ROWS):
         parts.append(phase_table(report))
     line = gc_line(report)
     if line is not None:
         parts.append(line)
+    parts.append(render_attribution(report, min_ms))
     failed = [run for run in report["runs"] if run["status"] != "ok"]
     if failed:
         parts.append(error_panel(failed[0]["error"], len(failed), len(report["runs"])))
