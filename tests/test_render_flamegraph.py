@@ -66,9 +66,10 @@ def test_layout_children_inside_parents() -> None:
 
 def test_cpu_forest_totals() -> None:
     report = boto3_report()
+    report["hotspots"]["stacks"].reverse()
     forest = cpu_forest(report["hotspots"], report["target"]["root"])
     init, invoke = forest
-    assert init.name == "[init]"
+    assert init.name == "[init]", "phases are in the order they happen"
     assert invoke.name == "[first invoke]"
     assert init.total_ms == pytest.approx(114.0)
     assert invoke.total_ms == pytest.approx(6.0)

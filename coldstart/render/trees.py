@@ -13,6 +13,7 @@ from typing import Any
 from coldstart.render.text import file_origin, format_ms, short_path
 
 IMPORTLIB = "importlib"
+PHASE_ORDER = {"[init]": 0, "[first invoke]": 1}
 
 
 @dataclass
@@ -141,7 +142,9 @@ def cpu_forest(
             node.total_ms += milliseconds
             level = children_by_node[id(node)]
         node.self_ms += milliseconds
-    return attach_children(list(roots.values()), children_by_node)
+    # Phases in the order they happen, whichever had more samples.
+    ordered = sorted(roots.values(), key=lambda root: PHASE_ORDER.get(root.name, len(PHASE_ORDER)))
+    return attach_children(ordered, children_by_node)
 
 
 def attach_children(
