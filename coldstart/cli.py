@@ -45,7 +45,7 @@ InitTimeoutOption = Annotated[
     float, typer.Option("--init-timeout", help="Init phase timeout in seconds.")
 ]
 JsonOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--json", metavar="FILE", help="Write the JSON report to FILE, or - for stdout."),
 ]
 HtmlOption = Annotated[
