@@ -29,7 +29,8 @@ lint: setup
 
 demo: setup
 	mkdir -p out
-	$(BIN)/coldstart profile fixtures/boto3_clients/app.py --runs 10 --json out/demo.json
+	$(BIN)/coldstart profile fixtures/boto3_clients/app.py --runs 10 --force \
+		--json out/demo.json --html out/demo.html --speedscope out/demo.speedscope.json
 
 # Two A/B tables on the fixtures written for compare; see docs/compare.md.
 compare-demo: setup

@@ -56,6 +56,42 @@ JsonOption = Annotated[
     str | None,
     typer.Option("--json", metavar="FILE", help="Write the JSON report to FILE, or - for stdout."),
 ]
+HtmlOption = Annotated[
+    str | None,
+    typer.Option("--html", metavar="FILE", help="Write a self-contained HTML report to FILE."),
+]
+SpeedscopeOption = Annotated[
+    str | None,
+    typer.Option("--speedscope", metavar="FILE",
+                 help="Write imports and CPU stacks as a speedscope file to FILE."),
+]
+CollapsedOption = Annotated[
+    str | None,
+    typer.Option("--collapsed", metavar="FILE",
+                 help="Write folded CPU stacks (flamegraph.pl, inferno) to FILE, and folded "
+                 "import chains to FILE with .imports before its extension."),
+]
+FlamegraphOption = Annotated[
+    str | None,
+    typer.Option("--flamegraph", metavar="FILE.svg", help="Write an SVG flame graph to FILE.svg."),
+]
+OutputOption = Annotated[
+    list[str] | None,
+    typer.Option("--output", "-o", metavar="FILE",
+                 help="Write FILE in the format its extension names (.html, .svg, "
+                 ".speedscope.json, .folded, .json); repeatable."),
+]
+MinMsOption = Annotated[
+    float | None,
+    typer.Option("--min-ms",
+                 help="Collapse import and CPU tree entries below this many milliseconds in "
+                 "the terminal (default: 1.5% of the tree's total, at least 0.5 ms). Each "
+                 "tree shows at most 40 entries, the largest first; the JSON report has "
+                 "them all."),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Overwrite output files that exist (default: stop).")
+]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 NoColorOption = Annotated[
     bool, typer.Option("--no-color", help="No colour in the output (also NO_COLOR).")
@@ -125,6 +161,12 @@ def profile(
     timeout: TimeoutOption = 3.0,
     init_timeout: InitTimeoutOption = 10.0,
     json_path: JsonOption = None,
+    html: HtmlOption = None,
+    speedscope: SpeedscopeOption = None,
+    collapsed: CollapsedOption = None,
+    flamegraph: FlamegraphOption = None,
+    output: OutputOption = None,
+    force: ForceOption = False,
     quiet: QuietOption = False,
     no_color: NoColorOption = False,
     timing_only: Annotated[bool, typer.Option(
@@ -150,35 +192,25 @@ def profile(
         "--py-spy-rate",
         help="Samples per second for py-spy (default: 250; higher slows the sampled run).",
     )] = None,
-    min_ms: Annotated[float | None, typer.Option(
-        "--min-ms",
-        help="Collapse import and CPU tree entries below this many milliseconds in the "
-             "terminal (default: 1.5% of the tree's total, at least 0.5 ms). Each tree "
-             "shows at most 40 entries, the largest first; the JSON report has them all.",
-    )] = None,
+    min_ms: MinMsOption = None,
 ) -> None:
-    """Measure cold starts of a local handler in fresh interpreter processes."""
-    from coldstart.commands import profile as command
+    """Measure cold starts of a local handler in fresh interpreter processes.
 
+    Report files are written even when the target fails (exit status 3). An existing
+    output file stops the command before it measures anything, unless --force is given.
+    """
+    from coldstart.commands import profile as command
+    from coldstart.render.outputs import OutputRequest
+
+    outputs = OutputRequest(json=json_path, html=html, speedscope=speedscope,
+                            collapsed=collapsed, flamegraph=flamegraph, output=output or [],
+                            force=force)
     request = command.ProfileRequest(
-        target=target,
-        handler=handler,
-        root=root,
-        runs=runs,
-        warm_invokes=warm_invokes,
-        event=event,
-        env=env or [],
-        python=python or sys.executable,
-        memory_mb=memory,
-        timeout_s=timeout,
-        init_timeout_s=init_timeout,
-        json_path=json_path,
-        timing_only=timing_only,
-        imports=not no_imports,
-        allocations=not no_alloc,
-        sampler=sampler,
-        alloc_frames=alloc_frames,
-        py_spy_rate_hz=py_spy_rate,
+        target=target, handler=handler, root=root, runs=runs, warm_invokes=warm_invokes,
+        event=event, env=env or [], python=python or sys.executable, memory_mb=memory,
+        timeout_s=timeout, init_timeout_s=init_timeout, json_path=json_path, outputs=outputs,
+        timing_only=timing_only, imports=not no_imports, allocations=not no_alloc,
+        sampler=sampler, alloc_frames=alloc_frames, py_spy_rate_hz=py_spy_rate,
         min_ms=min_ms,
     )
     raise typer.Exit(command.run(request, make_streams(quiet, no_color, json_path)))
@@ -578,6 +610,37 @@ def compare(
         html_path=html_path, timing_only=timing_only, imports=not no_imports,
         allocations=not no_alloc,
     )
+    raise typer.Exit(command.run(request, make_streams(quiet, no_color, json_path)))
+
+
+@app.command()
+def report(
+    report_file: Annotated[str, typer.Argument(
+        metavar="FILE.json", help="A report saved with --json."
+    )],
+    json_path: JsonOption = None,
+    html: HtmlOption = None,
+    speedscope: SpeedscopeOption = None,
+    collapsed: CollapsedOption = None,
+    flamegraph: FlamegraphOption = None,
+    output: OutputOption = None,
+    force: ForceOption = False,
+    min_ms: MinMsOption = None,
+    quiet: QuietOption = False,
+    no_color: NoColorOption = False,
+) -> None:
+    """Render a saved report again, without measuring.
+
+    With no output option, prints the report in the terminal. An existing output file
+    stops the command unless --force is given.
+    """
+    from coldstart.commands import report as command
+    from coldstart.render.outputs import OutputRequest
+
+    outputs = OutputRequest(json=json_path, html=html, speedscope=speedscope,
+                            collapsed=collapsed, flamegraph=flamegraph, output=output or [],
+                            force=force)
+    request = command.ReportRequest(path=report_file, outputs=outputs, min_ms=min_ms)
     raise typer.Exit(command.run(request, make_streams(quiet, no_color, json_path)))
 
 

@@ -15,6 +15,8 @@ FAILURES = FIXTURES / "failures"
 
 def profile_json(tmp_path: Path, *args: str, runs: int = 3) -> tuple[int, dict, str]:
     report_path = tmp_path / "report.json"
+    # An earlier call's report would stop this one: profile overwrites only with --force.
+    report_path.unlink(missing_ok=True)
     result = run_cli("profile", *args, "--runs", str(runs), "--json", str(report_path))
     report = read_json(report_path) if report_path.exists() else {}
     return result.returncode, report, result.stderr + result.stdout

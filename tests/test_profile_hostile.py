@@ -182,7 +182,10 @@ def test_json_through_symlink(tmp_path: Path) -> None:
     real.write_text("{}")
     link = tmp_path / "link.json"
     link.symlink_to(real)
-    result = run_cli("profile", HELLO, "--runs", "1", "--json", str(link))
+    refused = run_cli("profile", HELLO, "--runs", "1", "--json", str(link))
+    assert refused.returncode == 2
+    assert "--force" in refused.stderr
+    result = run_cli("profile", HELLO, "--runs", "1", "--json", str(link), "--force")
     assert result.returncode == 0, result.stderr
     assert link.is_symlink()
     assert "coldstart.report/1" in real.read_text()

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from coldstart.attribution.runner import DEFAULT_ALLOC_FRAMES, SAMPLERS, AttributionSettings
 from coldstart.attribution.sampling import PY_SPY_RATE_HZ
 from coldstart.commands.common import (
-    check_output_path,
     check_positive,
     check_python,
     check_range,
@@ -22,7 +21,7 @@ from coldstart.findings import build_findings
 from coldstart.launcher import RunOptions
 from coldstart.measure import Variant, measure_variants
 from coldstart.model import failed_runs
-from coldstart.render.json_file import write_json
+from coldstart.render.outputs import OutputRequest, next_step, plan_outputs, write_outputs
 from coldstart.render.terminal import render_terminal
 from coldstart.target import resolve_target
 
@@ -47,6 +46,7 @@ class ProfileRequest:
     timeout_s: float = 3.0
     init_timeout_s: float = 10.0
     json_path: str | None = None
+    outputs: OutputRequest = field(default_factory=OutputRequest)
     timing_only: bool = False
     imports: bool = True
     allocations: bool = True
@@ -91,7 +91,6 @@ def build_variant(request: ProfileRequest) -> Variant:
     check_range("--timeout", request.timeout_s, 0, 900, " s")
     check_positive("--init-timeout", request.init_timeout_s)
     check_range("--init-timeout", request.init_timeout_s, 0, 900, " s")
-    check_output_path(request.json_path, "--json")
     target = resolve_target(request.target, request.handler, request.root)
     options = RunOptions(
         python=check_python(request.python),
@@ -107,13 +106,6 @@ def build_variant(request: ProfileRequest) -> Variant:
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
-
-
-def write_outputs(report: dict, request: ProfileRequest, streams: Streams) -> None:
-    if request.json_path:
-        write_json(report, request.json_path)
-        if request.json_path != "-":
-            streams.note(f"wrote {request.json_path}")
 
 
 def ignored_options(request: ProfileRequest) -> list[str]:
@@ -140,6 +132,7 @@ def run(request: ProfileRequest, streams: Streams) -> int:
     ignored = ignored_options(request)
     if ignored:
         streams.warn(f"{', '.join(ignored)} ignored: --timing-only makes no attribution runs")
+    planned = plan_outputs(request.outputs)
     try:
         [report] = measure_variants([variant], request.runs, streams, attribution=settings)
     except RunsInterrupted as interrupted:
@@ -147,14 +140,18 @@ def run(request: ProfileRequest, streams: Streams) -> int:
         count = len(report["runs"])
         streams.warn(f"interrupted after {plural(count, 'timing run')}; the report covers "
                      "what finished")
-        write_outputs(report, request, streams)
+        write_outputs(report, planned, streams)
         raise
     report["findings"] = build_findings(report)
     streams.print(render_terminal(report, min_ms=request.min_ms))
     attribution = report.get("attribution") or {}
     for warning in report["warnings"] + attribution.get("notes", []):
         streams.warn(warning)
-    write_outputs(report, request, streams)
+    # Written before the exit status is decided: a failed target still gets its reports.
+    write_outputs(report, planned, streams)
+    hint = next_step(planned)
+    if hint:
+        streams.note(hint)
     if attribution.get("sampler_error"):
         # The report is written first, so that the timing figures are not lost.
         raise EnvironmentProblem(attribution["sampler_error"])

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from coldstart.model import dump_report
+from coldstart.render.base import Renderer
 
 
 def write_json(report: dict[str, Any], destination: str) -> None:
@@ -50,3 +51,13 @@ def write_text_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+class JsonRenderer(Renderer):
+    """The report itself, as saved by `--json` and read by `coldstart report`."""
+
+    name = "json"
+    suffixes = (".json",)
+
+    def render(self, report: dict[str, Any]) -> str:
+        return dump_report(report)
