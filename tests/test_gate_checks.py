@@ -269,9 +269,9 @@ def test_junit_counts_and_cases() -> None:
 
 def test_markdown_escapes_pipes() -> None:
     results = [CheckResult("a|b", "runs", PASS, current="3/3 ok")]
-    markdown = render_gate_markdown(results, "passed (1 checks)", "ref main", ["note"])
+    markdown = render_gate_markdown(results, "passed: 1 passed", "ref main", ["note"])
     assert "| a\\|b | runs | ✅ pass |" in markdown
-    assert markdown.startswith("### coldstart gate: passed")
+    assert markdown.startswith("### coldstart gate passed: 1 passed\n")
     assert "\n- note\n" in markdown
 
 
@@ -305,6 +305,8 @@ def test_baseline_well_formed_loads(tmp_path: Path) -> None:
      "runs[0].cold_start_ms is True"),
     (lambda entry: entry["reports"]["orders"].update(runs={}),
      "entries[0].reports['orders'].runs is not a list"),
+    (lambda entry: entry["reports"]["orders"].update(settings=5),
+     "entries[0].reports['orders'].settings is not an object"),
     (lambda entry: entry["reports"]["orders"]["modules"].update(names_at_init=[1]),
      "names_at_init is not a list of module names"),
 ])

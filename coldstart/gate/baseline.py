@@ -123,6 +123,9 @@ def report_problem(report: Any) -> str:
             value = run.get(field)
             if value is not None and not is_number(value):
                 return f".runs[{number}].{field} is {value!r}, expected a number"
+
+    if not isinstance(report.get("settings"), (dict, type(None))):
+        return ".settings is not an object"
     modules = report.get("modules")
     if modules is not None and not isinstance(modules, dict):
         return ".modules is not an object"
@@ -130,6 +133,7 @@ def report_problem(report: Any) -> str:
     if names is not None and (
             not isinstance(names, list) or not all(isinstance(name, str) for name in names)):
         return ".modules.names_at_init is not a list of module names"
+
     allocations = report.get("allocations")
     if allocations is not None:
         phases = allocations.get("phases") if isinstance(allocations, dict) else None

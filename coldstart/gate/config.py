@@ -173,8 +173,10 @@ def toml_spelling(value: Any) -> str:
     """Show a value as TOML writes it: true, nan, inf, "text", [1, 2]."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, list):
