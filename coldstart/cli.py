@@ -648,6 +648,14 @@ def print_error(message: str) -> None:
     sys.stderr.write(f"coldstart: error: {message}\n")
 
 
+def show_click_error(error: Exception) -> None:
+    """Print a bad option value on one line, like our own errors; others as click does."""
+    if type(error).__name__ == "BadParameter":
+        print_error(f"{error.format_message()} (see --help)")  # type: ignore[attr-defined]
+    else:
+        error.show()  # type: ignore[attr-defined]
+
+
 def click_exceptions() -> tuple[type[Exception], type[Exception]]:
     """Return click's ClickException and Abort as the installed typer provides them.
 
@@ -698,7 +706,7 @@ def main(argv: list[str] | None = None) -> int:
         print_error(str(error))
         code = int(error.exit_code)
     except click_exception as error:
-        error.show()
+        show_click_error(error)
         code = getattr(error, "exit_code", ExitCode.USAGE)
     except (KeyboardInterrupt, abort):
         result = ExitCode.INTERRUPTED

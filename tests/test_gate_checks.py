@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import random
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -10,7 +12,14 @@ from typing import Any
 import pytest
 
 from coldstart.errors import UsageError
-from coldstart.gate.baseline import environment_key, new_baseline, put_entry, select_entry
+from coldstart.gate.baseline import (
+    environment_key,
+    load_baseline,
+    new_baseline,
+    put_entry,
+    save_baseline,
+    select_entry,
+)
 from coldstart.gate.checks import (
     FAIL,
     PASS,
@@ -260,9 +269,9 @@ def test_junit_counts_and_cases() -> None:
 
 def test_markdown_escapes_pipes() -> None:
     results = [CheckResult("a|b", "runs", PASS, current="3/3 ok")]
-    markdown = render_gate_markdown(results, "passed (1 checks)", "ref main", ["note"])
+    markdown = render_gate_markdown(results, "passed: 1 passed", "ref main", ["note"])
     assert "| a\\|b | runs | ✅ pass |" in markdown
-    assert markdown.startswith("### coldstart gate: passed")
+    assert markdown.startswith("### coldstart gate passed: 1 passed\n")
     assert "\n- note\n" in markdown
 
 
@@ -271,3 +280,97 @@ def test_config_python_relative_to_pyproject(tmp_path: Path) -> None:
     assert load_config({}, config_path=path).python == str(tmp_path.resolve() / ".venv/bin/python")
     bare = write_pyproject(tmp_path, '[tool.coldstart]\npython = "python3"\n')
     assert load_config({}, config_path=bare).python == "python3"
+
+
+def saved_baseline(tmp_path: Path, report: dict[str, Any]) -> Path:
+    baseline = new_baseline()
+    put_entry(baseline, environment_key(ENVIRONMENT), {"orders": report})
+    path = tmp_path / "baseline.json"
+    save_baseline(path, baseline)
+    return path
+
+
+def test_baseline_well_formed_loads(tmp_path: Path) -> None:
+    path = saved_baseline(tmp_path, make_report([10.0, 11.0], ["json"]))
+    assert len(load_baseline(path)["entries"]) == 1
+
+
+@pytest.mark.parametrize(("corrupt", "named"), [
+    (lambda entry: entry.update(key={}), "entries[0].key.implementation is None"),
+    (lambda entry: entry.update(key="CPython"), "entries[0].key is not an object"),
+    (lambda entry: entry.update(reports=[]), "entries[0].reports is not an object"),
+    (lambda entry: entry["reports"]["orders"]["runs"][1].update(init_ms="abc"),
+     "entries[0].reports['orders'].runs[1].init_ms is 'abc', expected a number"),
+    (lambda entry: entry["reports"]["orders"]["runs"][0].update(cold_start_ms=True),
+     "runs[0].cold_start_ms is True"),
+    (lambda entry: entry["reports"]["orders"].update(runs={}),
+     "entries[0].reports['orders'].runs is not a list"),
+    (lambda entry: entry["reports"]["orders"].update(settings=5),
+     "entries[0].reports['orders'].settings is not an object"),
+    (lambda entry: entry["reports"]["orders"]["modules"].update(names_at_init=[1]),
+     "names_at_init is not a list of module names"),
+])
+def test_baseline_corrupt_entry_rejected(tmp_path: Path, corrupt: Any, named: str) -> None:
+    path = saved_baseline(tmp_path, make_report([10.0, 11.0], ["json"]))
+    document = json.loads(path.read_text())
+    corrupt(document["entries"][0])
+    path.write_text(json.dumps(document))
+    with pytest.raises(UsageError) as raised:
+        load_baseline(path)
+    assert str(raised.value).startswith(f"invalid baseline {path}: ")
+    assert named in str(raised.value)
+
+
+@pytest.mark.parametrize("key", ["max_regression", "max_alloc_growth", "max_init_ms",
+                                 "max_cold_start_ms", "timeout"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_config_rejects_nan_and_infinity(tmp_path: Path, key: str, value: str) -> None:
+    path = write_pyproject(tmp_path, f"[tool.coldstart]\n{key} = {value}\n")
+    with pytest.raises(UsageError) as raised:
+        load_config({}, config_path=path)
+    assert f"tool.coldstart.{key} = {value}:" in str(raised.value)
+
+
+@pytest.mark.parametrize("key", ["max_regression", "max_init_ms"])
+def test_config_rejects_nan_flags(tmp_path: Path, key: str) -> None:
+    path = write_pyproject(tmp_path, "[tool.coldstart]\n")
+    with pytest.raises(UsageError) as raised:
+        load_config({key: math.nan}, config_path=path)
+    assert f"--{key.replace('_', '-')} = nan:" in str(raised.value)
+
+
+def test_config_values_shown_in_toml_spelling(tmp_path: Path) -> None:
+    path = write_pyproject(tmp_path, "[tool.coldstart]\nruns = true\n")
+    with pytest.raises(UsageError) as raised:
+        load_config({}, config_path=path)
+    assert "runs = true:" in str(raised.value)
+
+
+def test_config_file_not_found(tmp_path: Path) -> None:
+    missing = tmp_path / "nonexistent.toml"
+    with pytest.raises(UsageError) as raised:
+        load_config({}, config_path=missing)
+    assert f"configuration file not found: {missing}" in str(raised.value)
+
+
+def test_budget_overrun_of_module_count_is_whole() -> None:
+    modules = [f"m{number}" for number in range(12)]
+    [result] = check_budgets("t", make_report([1.0], modules), Limits(max_imported_modules=5))
+    assert result.message == "modules imported at init over budget by 7 modules"
+
+
+def test_verdict_stable_value_and_counts() -> None:
+    from coldstart.commands.gate import count_checks, verdict_of, verdict_value
+
+    results = [
+        CheckResult("orders", "runs", PASS),
+        CheckResult("orders", "init time", SKIP),
+        CheckResult("orders", "cold start time", SKIP),
+        CheckResult("orders", "max_init_ms", FAIL),
+    ]
+    assert verdict_value(results) == "failed"
+    assert verdict_value(results[:3]) == "passed"
+    assert verdict_value([CheckResult("orders", "runs", "error")]) == "error"
+    assert count_checks(results) == {
+        "checks": 4, "passed": 1, "failed": 1, "skipped": 2, "errors": 0}
+    assert verdict_of(results[:3]) == "passed: 1 passed, 2 skipped"

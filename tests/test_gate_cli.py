@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from tests.conftest import cli_environment
 
 HANDLER = '''\
 import json
+import re
 
 
 def handler(event, context):
@@ -193,7 +195,7 @@ def test_no_arguments_reads_pyproject(repo: Path, tmp_path: Path) -> None:
     assert "current against HEAD~1" in result.stdout
     markdown = summary.read_text()
     assert markdown.startswith("earlier step\n")
-    assert "### coldstart gate: passed" in markdown
+    assert "### coldstart gate passed: " in markdown
     assert "| orders | init time |" in markdown
     root = ElementTree.parse(junit).getroot()
     names = [case.get("name") for case in root.iter("testcase")]
@@ -236,6 +238,7 @@ def test_target_missing_at_ref_skips_comparison(repo: Path) -> None:
     skipped = "new init time, cold start time, modules at init, init allocations"
     assert f"{skipped}: not measurable at HEAD~1" in details
     assert "handler file not found: HEAD~1:new.py" in details
+    assert re.search(r"gate passed: \d+ passed, \d+ skipped", result.stderr), result.stderr
     assert_only_main_worktree(repo)
 
 
@@ -283,6 +286,8 @@ def test_signal_removes_worktree(tmp_path: Path, signal_number: int, exit_status
             process.wait()
     assert process.returncode == exit_status, stderr
     assert "Traceback" not in stderr
+    if signal_number == signal.SIGTERM:
+        assert "gate stopped by SIGTERM; removed its temporary worktree" in stderr
     assert_only_main_worktree(repo)
     assert not Path(listed[1]).exists()
 
@@ -351,7 +356,7 @@ def test_help_lists_gate_and_baseline() -> None:
 def test_configured_baseline_round_trip(tmp_path: Path) -> None:
     pyproject = PYPROJECT.replace('against = "HEAD~1"', 'baseline = ".coldstart/baseline.json"')
     repo = make_repo(tmp_path / "project", pyproject=pyproject)
-    (repo / ".coldstart").mkdir()
+    # A fresh repository has no .coldstart folder: baseline save creates it.
     saved = run_gate(repo, "--runs", "5", command="baseline save")
     assert saved.returncode == 0, saved.stdout + saved.stderr
     assert (repo / ".coldstart" / "baseline.json").is_file()
@@ -405,3 +410,83 @@ def test_post_checkout_hook_not_run(repo: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert not marker.exists()
     assert_only_main_worktree(repo)
+
+
+def test_stale_worktree_pruned_before_gate(tmp_path: Path) -> None:
+    # A gate killed with SIGKILL leaves its worktree registered; once its folder is gone,
+    # the next gate prunes the record before adding its own worktree.
+    repo = make_repo(tmp_path / "project", handler=SLOW_HANDLER)
+    (repo / "README.md").write_text("x\n")
+    commit_all(repo, "Add a readme")
+    stale = tmp_path / "stale-worktree"
+    git(repo, "worktree", "add", "--detach", "--quiet", str(stale), "HEAD")
+    subprocess.run(["rm", "-rf", str(stale)], check=True)
+    assert str(stale) in worktrees(repo)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "coldstart", "gate", "--runs", "20"], cwd=repo,
+        env=cli_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+                "coldstart-ref-" in path for path in worktrees(repo)):
+            time.sleep(0.1)
+        listed = worktrees(repo)
+        process.terminate()
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert any("coldstart-ref-" in path for path in listed), listed
+    assert str(stale) not in listed
+    assert_only_main_worktree(repo)
+
+
+def corrupt_baseline(path: Path, key: object) -> None:
+    entry = {"key": key, "created": "2026-12-04T16:00:00Z", "reports": {}}
+    path.write_text(json.dumps({"schema": "coldstart.baseline/1", "tool_version": "0.1.0",
+                                "entries": [entry]}))
+
+
+def test_corrupt_baseline_exits_2(repo: Path, tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    corrupt_baseline(baseline, {})
+    result = run_gate(repo, "--baseline", str(baseline), "--runs", "2")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"invalid baseline {baseline}: entries[0].key.implementation" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_target_outside_repository_with_against_exits_2(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "app.py").write_text(HANDLER)
+    result = run_gate(repo, str(outside / "app.py"), "--against", "HEAD", "--runs", "2")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "the target must be inside the repository" in " ".join(result.stderr.split())
+    assert "init time" not in result.stdout
+    assert_only_main_worktree(repo)
+
+
+def test_bad_flag_value_is_one_line(repo: Path) -> None:
+    result = run_gate(repo, "--max-new-modules", "nan")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("coldstart: error: Invalid value for '--max-new-modules'")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_json_verdict_and_full_check_names(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "project", pyproject="[tool.coldstart]\n")
+    document_path = tmp_path / "gate.json"
+    result = run_gate(repo, "app.py", "--runs", "3", "--no-attribution",
+                      "--max-imported-modules", "100000", "--json", str(document_path),
+                      extra_env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = json.loads(document_path.read_text())
+    assert document["verdict"] == "passed"
+    assert document["counts"] == {"checks": 2, "passed": 2, "failed": 0, "skipped": 0,
+                                  "errors": 0}
+    assert "max_imported_modules" in result.stdout
+    assert "…" not in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80

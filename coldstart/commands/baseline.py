@@ -30,6 +30,18 @@ def output_path(request: GateRequest, configured: Path | None) -> Path:
     )
 
 
+def create_parent_folder(path: Path) -> None:
+    """Create the baseline's folder (.coldstart/ in a fresh repository) before measuring."""
+    if path.is_dir():
+        raise UsageError(f"output path {path} is a folder: give a file name")
+    try:
+        path.resolve().parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(
+            f"cannot create the folder of {path}: {error.strerror or error}; check the path"
+        ) from error
+
+
 def existing_or_new(path: Path, force: bool, streams: Streams) -> dict:
     """Return the baseline to add to: the existing file with --force, else a new one.
 
@@ -51,8 +63,7 @@ def run(request: GateRequest, force: bool, streams: Streams) -> int:
     """Measure every target and store the reports under this machine's key."""
     config = load_gate_config(request)
     path = output_path(request, config.baseline)
-    if not path.resolve().parent.is_dir():
-        raise UsageError(f"output folder not found for {path}: create it first")
+    create_parent_folder(path)
     baseline = existing_or_new(path, force, streams)
     python = check_python(config.python or sys.executable)
     variants = [build_variant(target, config, python) for target in config.targets]

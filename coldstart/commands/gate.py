@@ -16,7 +16,16 @@ from coldstart.console import Streams
 from coldstart.environment import parse_env_pairs
 from coldstart.errors import GateFailed, TargetFailed, UsageError
 from coldstart.gate.baseline import describe_key, environment_key, load_baseline, select_entry
-from coldstart.gate.checks import ERROR, FAIL, CheckResult, Reference, check_target, failures
+from coldstart.gate.checks import (
+    ERROR,
+    FAIL,
+    PASS,
+    SKIP,
+    CheckResult,
+    Reference,
+    check_target,
+    failures,
+)
 from coldstart.gate.config import GateConfig, TargetConfig, load_config
 from coldstart.gate.worktree import rebase_folder, ref_worktree, repository_root
 from coldstart.launcher import RunOptions
@@ -142,6 +151,24 @@ def check_output_folders(*paths: str | None) -> None:
             raise UsageError(f"output path {path} is a folder: give a file name")
 
 
+def check_inside_repository(
+    targets: list[TargetConfig], variants: list[Variant], repository: Path
+) -> None:
+    """Raise UsageError when a target's code lies outside the repository.
+
+    Such a target has no counterpart at the ref: the same files would be measured on
+    both sides, and the comparison would pass whatever changed.
+    """
+    for target, variant in zip(targets, variants, strict=True):
+        root = variant.target.root.resolve()
+        if not root.is_relative_to(repository):
+            raise UsageError(
+                f"target {target.name!r} is in {root}, outside the git repository "
+                f"{repository}; for --against the target must be inside the repository "
+                "(use --baseline FILE for code outside it)"
+            )
+
+
 def measure_against(
     config: GateConfig, python: str, streams: Streams
 ) -> tuple[list[Outcome], str]:
@@ -150,6 +177,7 @@ def measure_against(
     current = [build_variant(target, config, python) for target in config.targets]
     project = config.targets[0].base_dir
     repository = repository_root(project)
+    check_inside_repository(config.targets, current, repository)
     outcomes = []
     with ref_worktree(ref, project) as (worktree, commit):
         description = f"{ref} ({commit[:10]})"
@@ -231,12 +259,34 @@ def measure_alone(config: GateConfig, python: str, streams: Streams) -> list[Out
     ]
 
 
+def verdict_value(results: list[CheckResult]) -> str:
+    """Return the stable verdict of the JSON result: "error", "failed" or "passed"."""
+    if failures(results, ERROR):
+        return "error"
+    if failures(results, FAIL):
+        return "failed"
+    return "passed"
+
+
+def count_checks(results: list[CheckResult]) -> dict[str, int]:
+    """Count the checks by status, for the JSON result and the verdict line."""
+    return {
+        "checks": len(results),
+        "passed": len(failures(results, PASS)),
+        "failed": len(failures(results, FAIL)),
+        "skipped": len(failures(results, SKIP)),
+        "errors": len(failures(results, ERROR)),
+    }
+
+
 def verdict_of(results: list[CheckResult]) -> str:
-    failed = failures(results) + failures(results, ERROR)
-    checks = f"{len(results)} check{'s' if len(results) != 1 else ''}"
-    if not failed:
-        return f"passed ({checks})"
-    return f"failed ({len(failed)} of {checks})"
+    """Return the verdict in words: "passed: 3 passed, 4 skipped"."""
+    counts = count_checks(results)
+    parts = [f"{counts[status]} {status}" for status in ("passed", "failed", "skipped")
+             if counts[status]]
+    if counts["errors"]:
+        parts.append(f"{counts['errors']} error{'s' if counts['errors'] != 1 else ''}")
+    return f"{verdict_value(results)}: {', '.join(parts) or 'no checks'}"
 
 
 def collect_notes(outcomes: list[Outcome], mode_note: str) -> list[str]:
@@ -248,12 +298,13 @@ def collect_notes(outcomes: list[Outcome], mode_note: str) -> list[str]:
 
 
 def gate_document(
-    results: list[CheckResult], outcomes: list[Outcome], verdict: str, reference: str
+    results: list[CheckResult], outcomes: list[Outcome], reference: str
 ) -> dict[str, Any]:
     """Return the JSON result: the verdicts, then the current and reference reports."""
     return {
         "schema": GATE_SCHEMA,
-        "verdict": verdict,
+        "verdict": verdict_value(results),
+        "counts": count_checks(results),
         "reference": reference,
         "checks": [result.to_dict() for result in results],
         "reports": {outcome.target.name: outcome.report for outcome in outcomes},
@@ -293,7 +344,7 @@ def write_outputs(
     if request.junit:
         outputs.append((request.junit, render_junit(results, elapsed_s)))
     if request.json_path:
-        document = gate_document(results, outcomes, verdict, reference)
+        document = gate_document(results, outcomes, reference)
         outputs.append((request.json_path, json.dumps(document, indent=2) + "\n"))
     failed = []
     for path, text in outputs:

@@ -7,6 +7,7 @@ interpreter and runner type in one file. Each entry maps target names to full re
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,10 @@ from coldstart.render.json_file import write_text_atomically
 
 SCHEMA = "coldstart.baseline/1"
 KEY_FIELDS = ("implementation", "python", "platform", "cpu_model")
+# The per-run fields the gate compares: each must be a number or null in a stored report.
+RUN_NUMBERS = (
+    "startup_ms", "import_ms", "init_ms", "first_invoke_ms", "cold_start_ms", "peak_rss_mib",
+)
 
 
 def environment_key(environment: dict[str, Any]) -> dict[str, str]:
@@ -64,9 +69,80 @@ def load_baseline(path: Path) -> dict[str, Any]:
             f"invalid baseline {path}: schema is {found!r}, expected {SCHEMA!r}; "
             "write it with `coldstart baseline save`"
         )
-    if not isinstance(baseline.get("entries"), list):
-        raise UsageError(f"invalid baseline {path}: 'entries' is not a list")
+    problem = entries_problem(baseline.get("entries"))
+    if problem:
+        raise UsageError(
+            f"invalid baseline {path}: {problem}; write it again with "
+            "`coldstart baseline save --force`"
+        )
     return baseline
+
+
+def is_number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def entries_problem(entries: Any) -> str:
+    """Return what is wrong with a baseline's entries, or "" when the gate can read them."""
+    if not isinstance(entries, list):
+        return "'entries' is not a list"
+    for number, entry in enumerate(entries):
+        where = f"entries[{number}]"
+        if not isinstance(entry, dict):
+            return f"{where} is not an object"
+        key = entry.get("key")
+        if not isinstance(key, dict):
+            return f"{where}.key is not an object"
+        for name in KEY_FIELDS:
+            if not isinstance(key.get(name), str):
+                return f"{where}.key.{name} is {key.get(name)!r}, expected a string"
+        reports = entry.get("reports")
+        if not isinstance(reports, dict):
+            return f"{where}.reports is not an object"
+        for name, report in reports.items():
+            problem = report_problem(report)
+            if problem:
+                return f"{where}.reports[{name!r}]{problem}"
+    return ""
+
+
+def report_problem(report: Any) -> str:
+    """Return what is wrong with a stored report (prefixed by its field), or ""."""
+    if not isinstance(report, dict):
+        return " is not an object"
+    runs = report.get("runs")
+    if not isinstance(runs, list):
+        return ".runs is not a list"
+    for number, run in enumerate(runs):
+        if not isinstance(run, dict):
+            return f".runs[{number}] is not an object"
+        if not isinstance(run.get("status"), str):
+            return f".runs[{number}].status is {run.get('status')!r}, expected a string"
+        for field in RUN_NUMBERS:
+            value = run.get(field)
+            if value is not None and not is_number(value):
+                return f".runs[{number}].{field} is {value!r}, expected a number"
+
+    if not isinstance(report.get("settings"), (dict, type(None))):
+        return ".settings is not an object"
+    modules = report.get("modules")
+    if modules is not None and not isinstance(modules, dict):
+        return ".modules is not an object"
+    names = (modules or {}).get("names_at_init")
+    if names is not None and (
+            not isinstance(names, list) or not all(isinstance(name, str) for name in names)):
+        return ".modules.names_at_init is not a list of module names"
+
+    allocations = report.get("allocations")
+    if allocations is not None:
+        phases = allocations.get("phases") if isinstance(allocations, dict) else None
+        init = phases.get("init") if isinstance(phases, dict) else None
+        alloc_bytes = init.get("bytes") if isinstance(init, dict) else None
+        if not isinstance(allocations, dict) or (
+                alloc_bytes is not None and not is_number(alloc_bytes)):
+            return ".allocations.phases.init.bytes is not a number"
+    return ""
 
 
 def put_entry(

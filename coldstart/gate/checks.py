@@ -294,9 +294,11 @@ def check_budgets(name: str, current: dict[str, Any], limits: Limits) -> list[Ch
             results.append(CheckResult(name, key, SKIP, limit=limit,
                                        message=f"{what} was not measured"))
             continue
-        shown = f"{value:.1f} {unit}" if unit != "modules" else f"{value:.0f} {unit}"
+        figure = "{:.0f}" if unit == "modules" else "{:.1f}"
+        shown = f"{figure.format(value)} {unit}"
         status = FAIL if value > budget else PASS
-        message = f"{what} over budget by {value - budget:.1f} {unit}" if status == FAIL else ""
+        over = f"{figure.format(value - budget)} {unit}"
+        message = f"{what} over budget by {over}" if status == FAIL else ""
         results.append(CheckResult(name, key, status, current=shown, limit=limit,
                                    message=message))
     return results

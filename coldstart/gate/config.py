@@ -8,6 +8,7 @@ win over top-level keys, which win over the defaults.
 from __future__ import annotations
 
 import difflib
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -80,7 +81,9 @@ Validator = Callable[[str, Any], Any]
 
 
 def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """True for a finite int or float: nan and inf would silently disable a check."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
 def positive_int(key: str, value: Any) -> int:
@@ -97,13 +100,13 @@ def non_negative_int(key: str, value: Any) -> int:
 
 def non_negative_number(key: str, value: Any) -> float:
     if not is_number(value) or value < 0:
-        raise invalid(key, value, "expected a number of 0 or more")
+        raise invalid(key, value, "expected a finite number of 0 or more")
     return float(value)
 
 
 def positive_number(key: str, value: Any) -> float:
     if not is_number(value) or value <= 0:
-        raise invalid(key, value, "expected a number greater than 0")
+        raise invalid(key, value, "expected a finite number greater than 0")
     return float(value)
 
 
@@ -166,8 +169,26 @@ TARGET_KEYS: dict[str, Validator] = {
 TOP_LEVEL_KEYS = {**RUN_KEYS, **LIMIT_KEYS, "targets": lambda key, value: value}
 
 
+def toml_spelling(value: Any) -> str:
+    """Show a value as TOML writes it: true, nan, inf, "text", [1, 2]."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_spelling(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{key} = {toml_spelling(item)}"
+                                for key, item in value.items()) + " }"
+    return repr(value)
+
+
 def invalid(key: str, value: Any, problem: str) -> UsageError:
-    return UsageError(f"invalid configuration: {key} = {value!r}: {problem}")
+    return UsageError(f"invalid configuration: {key} = {toml_spelling(value)}: {problem}")
 
 
 def check_known_keys(table: dict[str, Any], known: dict[str, Any], where: str) -> None:
@@ -276,6 +297,9 @@ def load_config(
     """
     path = config_path or Path.cwd() / PYPROJECT
     section = read_pyproject(path)
+    if config_path is not None and not config_path.is_file():
+        raise UsageError(f"configuration file not found: {config_path}; give the path of "
+                         "a pyproject.toml with a [tool.coldstart] table")
     if config_path is not None and section is None:
         raise UsageError(f"no [tool.coldstart] table in {config_path}")
     section = section or {}

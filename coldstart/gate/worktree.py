@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,8 +104,12 @@ def ref_worktree(ref: str, folder: Path) -> Iterator[tuple[Path, str]]:
     """
     repository = repository_root(folder)
     commit = resolve_commit(ref, repository)
+    # A gate killed with SIGKILL leaves its worktree registered; once the temporary folder
+    # is gone, prune drops the record. Prune removes only records whose folder is missing.
+    git(["worktree", "prune"], repository)
     holder = Path(tempfile.mkdtemp(prefix="coldstart-ref-"))
     path = holder / "worktree"
+    stopped = False
     with sigterm_unwinds():
         try:
             # No hooks: a post-checkout hook of the project must not run in the gate.
@@ -118,8 +123,14 @@ def ref_worktree(ref: str, folder: Path) -> Iterator[tuple[Path, str]]:
                     f"git worktree add failed for {ref}: {completed.stderr.strip()}"
                 )
             yield path, commit
+        except SystemExit as error:
+            stopped = error.code == SIGTERM_EXIT_STATUS
+            raise
         finally:
             remove_worktree(repository, path, holder)
+            if stopped:
+                sys.stderr.write("coldstart: error: gate stopped by SIGTERM; "
+                                 "removed its temporary worktree\n")
 
 
 def rebase_folder(folder: Path, repository: Path, worktree: Path) -> Path:

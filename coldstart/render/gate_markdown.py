@@ -15,7 +15,7 @@ def render_gate_markdown(
     results: list[CheckResult], verdict: str, reference: str, notes: list[str]
 ) -> str:
     """Return a Markdown section: the verdict heading, the table, then the notes."""
-    lines = [f"### coldstart gate: {verdict}", ""]
+    lines = [f"### coldstart gate {verdict}", ""]
     if reference:
         lines += [f"Current code against {escape_cell(reference)}.", ""]
     lines += [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -14,14 +15,15 @@ STATUS_LABELS = {"pass": "pass", "fail": "FAIL", "skip": "skip", "error": "ERROR
 def render_gate_table(results: list[CheckResult], reference: str) -> Table:
     """Return the verdict table: one row per target and check."""
     title = f"coldstart gate: current against {reference}" if reference else "coldstart gate"
-    table = Table(title=title, title_justify="left")
-    table.add_column("target")
-    table.add_column("check")
-    table.add_column("verdict")
-    table.add_column("reference", justify="right")
-    table.add_column("current", justify="right")
-    table.add_column("change", justify="right")
-    table.add_column("limit", justify="right")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD,
+                  show_edge=False, padding=(0, 1, 0, 0))
+    # At 80 columns (a CI log) the check names keep their width and the other cells wrap
+    # onto more lines, so that nothing is cut off.
+    table.add_column("target", overflow="fold", min_width=8)
+    table.add_column("check", no_wrap=True)
+    table.add_column("verdict", no_wrap=True, min_width=7)
+    for header in ("reference", "current", "change", "limit"):
+        table.add_column(header, justify="right", min_width=len(header))
     for index, result in enumerate(results):
         first_of_target = index == 0 or results[index - 1].target != result.target
         last_of_target = index + 1 == len(results) or results[index + 1].target != result.target
