@@ -113,7 +113,10 @@ def block_wall_ms(command: Command, launches: int) -> float:
 
 
 def profile_args(fixture: str, runs: int, *extra: str) -> list[str]:
-    return ["profile", f"fixtures/{fixture}/app.py", "--runs", str(runs), "--quiet", "--force", *extra]
+    return [
+        "profile", f"fixtures/{fixture}/app.py", "--runs", str(runs), "--quiet", "--force",
+        *extra,
+    ]
 
 
 def timing_overhead(fixture: str, runs: int, rounds: int, timing_only: bool) -> Figure:
