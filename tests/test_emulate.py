@@ -439,9 +439,9 @@ def test_loud_output_keeps_report() -> None:
 
 
 def test_memory_size_exceeded() -> None:
-    with running_emulator(APP, "--memory", "8") as running:
+    with running_emulator(APP, "--memory", "128") as running:
         client = lambda_client(running.url)
-        first = invoke(client, "small")
+        first = invoke(client, "small", {"action": "allocate", "mb": 160})
         second = invoke(client, "small")
     report = report_of(first["log"])
     assert first["FunctionError"] == "Unhandled"
@@ -449,7 +449,7 @@ def test_memory_size_exceeded() -> None:
     assert "signal: killed" in first["body"]["errorMessage"]
     assert report["status"] == "error"
     assert report["error_type"] == "Runtime.OutOfMemory"
-    assert report["used"] == "8"
+    assert report["used"] == "128"
     assert report_of(second["log"])["init"] is not None
 
 
