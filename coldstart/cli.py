@@ -709,14 +709,13 @@ def main(argv: list[str] | None = None) -> int:
         show_click_error(error)
         code = getattr(error, "exit_code", ExitCode.USAGE)
     except (KeyboardInterrupt, abort):
-        result = ExitCode.INTERRUPTED
         code = ExitCode.INTERRUPTED
+        print_error("interrupted")
     except BrokenPipeError:
         code = ExitCode.OK
     else:
+        # A command that handled Ctrl-C itself (emulate) returns 130 and has said so.
         code = result if isinstance(result, int) else ExitCode.OK
-    if code == ExitCode.INTERRUPTED:
-        print_error("interrupted")
     if argv is None:
         sys.exit(int(code))
     return int(code)

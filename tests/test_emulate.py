@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import re
 import signal
 import socket
+import struct
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,8 +24,8 @@ from tests.emulator_process import Emulator, lambda_client, process_alive, runni
 APP = str(FIXTURES / "emulate" / "app.py")
 REPORT = re.compile(
     r"^REPORT RequestId: (?P<id>[0-9a-f-]{36})\tDuration: (?P<duration>\d+\.\d\d) ms\t"
-    r"Billed Duration: (?P<billed>\d+) ms\tMemory Size: (?P<memory>\d+) MB\t"
-    r"Max Memory Used: (?P<used>\d+) MB(?:\tInit Duration: (?P<init>\d+\.\d\d) ms)?"
+    r"Billed Duration: (?P<billed>\d+) ms\tMemory Size: (?P<memory>\d+) MB\t?"
+    r"(?:Max Memory Used: (?P<used>\d+) MB)?(?:\tInit Duration: (?P<init>\d+\.\d\d) ms)?"
     r"(?:\tStatus: (?P<status>\w+))?(?:\tError Type: (?P<error_type>\S+))?$",
     re.MULTILINE,
 )
@@ -102,7 +105,7 @@ def test_update_retires_worker(client) -> None:  # noqa: ANN001
         KMSKeyArn="arn:aws:kms:us-east-1:123456789012:key/emulated", Description="changed",
         MemorySize=256,
     )
-    assert updated["LastUpdateStatus"] == "InProgress"
+    assert updated["LastUpdateStatus"] == "Successful"
     client.get_waiter("function_updated_v2").wait(
         FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 5}
     )
@@ -243,6 +246,8 @@ def test_timeout_kills_worker(client) -> None:  # noqa: ANN001
     assert timed_out["body"]["errorType"] == "Sandbox.Timedout"
     assert "Task timed out after 2.00 seconds" in timed_out["body"]["errorMessage"]
     assert report_of(timed_out["log"])["status"] == "timeout"
+    assert int(report_of(timed_out["log"])["used"] or 0) > 0
+    assert "Max Memory Used: 0 MB" not in timed_out["log"]
     assert not process_alive(before["body"]["pid"])
     assert report_of(after["log"])["init"] is not None
 
@@ -384,6 +389,7 @@ def test_init_failure_reported(fixture: str, error_type: str, message: str,
     assert f"Phase: init\tStatus: {status}" in response["log"]
     assert report_of(response["log"])["status"] == status
     assert report_of(response["log"])["init"] is not None
+    assert "Max Memory Used: 0 MB" not in response["log"]
     assert again["body"]["errorType"] == error_type
     assert "INIT_START" in again["log"]
 
@@ -433,9 +439,9 @@ def test_loud_output_keeps_report() -> None:
 
 
 def test_memory_size_exceeded() -> None:
-    with running_emulator(APP, "--memory", "8") as running:
+    with running_emulator(APP, "--memory", "128") as running:
         client = lambda_client(running.url)
-        first = invoke(client, "small")
+        first = invoke(client, "small", {"action": "allocate", "mb": 160})
         second = invoke(client, "small")
     report = report_of(first["log"])
     assert first["FunctionError"] == "Unhandled"
@@ -443,7 +449,7 @@ def test_memory_size_exceeded() -> None:
     assert "signal: killed" in first["body"]["errorMessage"]
     assert report["status"] == "error"
     assert report["error_type"] == "Runtime.OutOfMemory"
-    assert report["used"] == "8"
+    assert report["used"] == "128"
     assert report_of(second["log"])["init"] is not None
 
 
@@ -453,6 +459,8 @@ def test_sigint_stops_workers() -> None:
         assert process_alive(pid)
         code, stderr = running.stop(signal.SIGINT)
     assert code == 130
+    assert "coldstart: emulator stopped on SIGINT" in stderr
+    assert "error: interrupted" not in stderr
     assert not process_alive(pid)
     assert "stopped environment" in stderr
     assert "function stop: 1 invokes, 1 cold starts, 0 function errors" in stderr
@@ -464,6 +472,7 @@ def test_sigterm_exits_zero() -> None:
         pid = invoke(lambda_client(running.url), "stop")["body"]["pid"]
         code, stderr = running.stop(signal.SIGTERM)
     assert code == 0
+    assert "coldstart: emulator stopped on SIGTERM" in stderr
     assert not process_alive(pid)
     assert "Traceback" not in stderr
 
@@ -479,7 +488,118 @@ def test_port_in_use_exit_4() -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("memory", ["5", "10241"])
+def test_memory_out_of_range_exit_2(memory: str) -> None:
+    result = run_cli("emulate", APP, "--memory", memory, "--port", "0")
+    assert result.returncode == 2
+    assert f"invalid --memory {memory}: use a value from 128 to 10240 MB" in result.stderr
+    assert "Serving the Lambda API" not in result.stdout
+
+
 def test_missing_target_exit_2() -> None:
     result = run_cli("emulate", "no/such/app.py", "--port", "0", timeout=60)
     assert result.returncode == 2
     assert "handler file not found: no/such/app.py" in result.stderr
+
+
+def test_update_without_delay_allows_another(client) -> None:  # noqa: ANN001
+    first = client.update_function_configuration(FunctionName="no-delay", Description="one")
+    second = client.update_function_configuration(FunctionName="no-delay", Description="two")
+    assert first["LastUpdateStatus"] == "Successful"
+    assert second["LastUpdateStatus"] == "Successful"
+    assert second["Description"] == "two"
+
+
+@pytest.mark.parametrize(("field", "value"), [("Handler", "other.handler"),
+                                              ("Runtime", "python3.8")])
+def test_handler_or_runtime_change_rejected(client, field: str, value: str) -> None:  # noqa: ANN001
+    current = client.get_function_configuration(FunctionName="fixed-fields")
+    with pytest.raises(ClientError) as caught:
+        client.update_function_configuration(FunctionName="fixed-fields", **{field: value})
+    after = client.get_function_configuration(FunctionName="fixed-fields")
+    unchanged = client.update_function_configuration(FunctionName="fixed-fields",
+                                                     **{field: current[field]})
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert field in caught.value.response["Error"]["Message"]
+    assert after[field] == current[field]
+    assert unchanged[field] == current[field]
+
+
+def raw_exchange(port: int, request: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Send raw bytes to the emulator; return the status line, headers and body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(request)
+        response = http.client.HTTPResponse(connection)
+        response.begin()
+        body = response.read()
+    status = f"{response.status} {response.reason}"
+    return status, {key.lower(): value for key, value in response.getheaders()}, body
+
+
+def test_chunked_body_is_the_event(emulator: Emulator) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=30)
+    connection.request("POST", "/2015-03-31/functions/chunked/invocations",
+                       body=iter([b'{"n": ', b'7, "via": "chunks"}']),
+                       headers={"Transfer-Encoding": "chunked"}, encode_chunked=True)
+    response = connection.getresponse()
+    body = json.loads(response.read())
+    connection.close()
+    assert response.status == 200
+    assert body["event"] == {"n": 7, "via": "chunks"}
+
+
+def test_chunked_body_over_limit(emulator: Emulator) -> None:
+    status, headers, body = raw_exchange(emulator.port, (
+        b"POST /2015-03-31/functions/chunked/invocations HTTP/1.1\r\nHost: x\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n700000\r\n"
+    ))
+    assert status.startswith("413")
+    assert headers["x-amzn-errortype"] == "RequestTooLargeException"
+    assert "6291456 bytes" in json.loads(body)["message"]
+
+
+@pytest.mark.parametrize("length", [b"-1", b"ten"])
+def test_bad_content_length_400(emulator: Emulator, length: bytes) -> None:
+    status, headers, body = raw_exchange(emulator.port, (
+        b"POST /2015-03-31/functions/lengths/invocations HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Length: " + length + b"\r\n\r\n{}"
+    ))
+    assert status.startswith("400")
+    assert headers["x-amzn-errortype"] == "InvalidRequestContentException"
+    assert "Content-Length" in json.loads(body)["message"]
+
+
+@pytest.mark.parametrize("request_bytes", [b"GARBAGE\r\n\r\n",
+                                           b"GET / HTTP/7.x\r\n\r\n",
+                                           b"BREW /pot HTTP/1.1\r\n\r\n"])
+def test_garbage_request_json_error(emulator: Emulator, request_bytes: bytes) -> None:
+    status, headers, body = raw_exchange(emulator.port, request_bytes)
+    assert status[0] in "45"
+    assert headers["content-type"] == "application/json"
+    assert "x-amzn-errortype" in headers
+    assert json.loads(body)["message"]
+    assert b"<html" not in body.lower()
+
+
+def reset_connection(port: int, request: bytes, wait_s: float) -> None:
+    """Send a request, then close the connection with a reset before the answer."""
+    connection = socket.create_connection(("127.0.0.1", port), timeout=10)
+    connection.sendall(request)
+    time.sleep(wait_s)
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.close()
+
+
+def test_client_disconnect_logged_as_one_line() -> None:
+    event = json.dumps({"action": "sleep", "seconds": 0.5}).encode()
+    with running_emulator(APP) as running:
+        reset_connection(running.port, (
+            b"POST /2015-03-31/functions/gone/invocations HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Length: " + str(len(event)).encode() + b"\r\n\r\n" + event
+        ), 0.1)
+        reset_connection(running.port, b"GARBAGE\r\n\r\n", 0.0)
+        time.sleep(1.5)
+        code, stderr = running.stop(signal.SIGTERM)
+    assert code == 0
+    assert "Traceback" not in stderr
+    assert "closed the connection" in stderr

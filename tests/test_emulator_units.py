@@ -139,9 +139,11 @@ def test_update_keeps_other_fields() -> None:
     ({"Environment": {"Variables": {"1BAD": "x"}}}, "ValidationException"),
     ({"Environment": {"Variables": {"_HANDLER": "x"}}}, "InvalidParameterValueException"),
     ({"Environment": {"Variables": {"BIG": "x" * 5000}}}, "InvalidParameterValueException"),
+    ({"Handler": "other.handler"}, "InvalidParameterValueException"),
+    ({"Runtime": "python3.8"}, "InvalidParameterValueException"),
 ])
 def test_update_rejects_invalid(request_body: dict, code: str) -> None:
-    configuration = {"RevisionId": "r1", "Handler": "app.handler"}
+    configuration = {"RevisionId": "r1", "Handler": "app.handler", "Runtime": "python3.12"}
     with pytest.raises(ApiError) as caught:
         apply_update(configuration, request_body)
     assert caught.value.code == code
@@ -173,3 +175,33 @@ def test_log_store_filters_streams() -> None:
                                  "logStreamNames": ["stream-b"]})
     assert [event["message"] for event in found["events"]] == ["REPORT b\n"]
     assert len(found["searchedLogStreams"]) == 2
+
+
+@pytest.mark.parametrize("field", ["Handler", "Runtime"])
+def test_update_names_fixed_field(field: str) -> None:
+    configuration = {"RevisionId": "r1", "Handler": "app.handler", "Runtime": "python3.12"}
+    with pytest.raises(ApiError) as caught:
+        apply_update(configuration, {field: "changed"})
+    assert caught.value.message.startswith(f"{field} cannot be changed")
+
+
+def test_update_accepts_unchanged_handler() -> None:
+    configuration = {"RevisionId": "r1", "Handler": "app.handler", "Runtime": "python3.12"}
+    updated = apply_update(configuration, {"Handler": "app.handler", "Runtime": "python3.12"})
+    assert updated["Handler"] == "app.handler"
+    assert updated["Runtime"] == "python3.12"
+
+
+def test_report_omits_unknown_peak() -> None:
+    record = InvokeRecord(request_id=REQUEST_ID, version="$LATEST", memory_mb=128,
+                          duration_ms=3000.0, status="timeout")
+    line = report_line(record)
+    assert "Max Memory Used" not in line
+    assert line.endswith("Memory Size: 128 MB\tStatus: timeout")
+
+
+def test_cost_figures_share_precision() -> None:
+    from coldstart.render.lambda_terminal import format_usd
+
+    assert format_usd(0.0000003) == "$0.0000003000"
+    assert format_usd(0.0000002042) == "$0.0000002042"

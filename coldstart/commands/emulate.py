@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from coldstart.commands.common import check_positive, check_python, work_folder
+from coldstart.commands.common import check_positive, check_python, check_range, work_folder
 from coldstart.console import Streams
 from coldstart.environment import parse_env_pairs, python_minor_version
 from coldstart.errors import EnvironmentProblem, ExitCode, UsageError
@@ -68,7 +68,8 @@ def configure_logging(quiet: bool, verbose: bool) -> None:
 
 
 def check_request(request: EmulateRequest) -> None:
-    check_positive("--memory", request.memory_mb)
+    # Lambda accepts 128 to 10240 MB of memory, as `coldstart profile` checks.
+    check_range("--memory", request.memory_mb, 128, 10240, " MB")
     check_positive("--timeout", request.timeout_s)
     check_positive("--init-timeout", request.init_timeout_s)
     check_positive("--max-environments", request.max_environments)
@@ -133,11 +134,14 @@ def run(request: EmulateRequest, streams: Streams) -> int:
         streams.note(f"use it with --endpoint-url http://{host}:{port}; Ctrl-C stops it")
         log.info("emulator started: pid %d, handler %s, root %s", os.getpid(),
                  settings.target.handler_string, settings.target.root)
-        return serve_until_stopped(server, registry)
+        code = serve_until_stopped(server, registry)
+        signal_name = "SIGINT" if code == ExitCode.INTERRUPTED else "SIGTERM"
+        streams.note(f"coldstart: emulator stopped on {signal_name}")
+        return code
 
 
 def serve_until_stopped(server: EmulatorServer, registry: FunctionRegistry) -> int:
-    """Serve until SIGINT (exit 130, through KeyboardInterrupt) or SIGTERM (exit 0)."""
+    """Serve until SIGINT (exit 130) or SIGTERM (exit 0); return the exit status."""
     previous = signal.signal(signal.SIGTERM, raise_terminated)
     # A shell without job control starts background commands with SIGINT ignored. The
     # emulator still stops on it, so that `kill -INT` cleans up as Ctrl-C does.
@@ -146,8 +150,9 @@ def serve_until_stopped(server: EmulatorServer, registry: FunctionRegistry) -> i
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
+        # Ctrl-C is how the emulator is meant to stop: exit 130 with a plain line, not an error.
         reason = "interrupted"
-        raise
+        return ExitCode.INTERRUPTED
     except Terminated:
         reason = "terminated"
         return ExitCode.OK

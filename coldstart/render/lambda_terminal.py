@@ -50,7 +50,8 @@ def summary_table(report: dict[str, Any]) -> Table | None:
 
 
 def format_usd(value: float | None) -> str:
-    return "-" if value is None else f"${value:.10f}".rstrip("0").rstrip(".")
+    """Format a cost in dollars with 10 decimals always, so that figures side by side align."""
+    return "-" if value is None else f"${value:.10f}"
 
 
 def cost_line(report: dict[str, Any]) -> Text | None:

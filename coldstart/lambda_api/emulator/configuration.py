@@ -187,17 +187,31 @@ def apply_update(configuration: dict[str, Any], request: dict[str, Any]) -> dict
             updated["KMSKeyArn"] = request["KMSKeyArn"]
         else:
             updated.pop("KMSKeyArn", None)
-    if "Handler" in request and not request["Handler"]:
-        raise validation_error("Value '' at 'handler' failed to satisfy constraint")
+    check_fixed_fields(configuration, request)
     copy_as_given(updated, request)
     updated["LastModified"] = timestamp_now()
     updated["RevisionId"] = str(uuid.uuid4())
     return updated
 
 
+# Fields fixed by the command line: the emulator runs one handler in one interpreter.
+FIXED_FIELDS = (("Handler", "--handler"), ("Runtime", "--python"))
+
+
+def check_fixed_fields(configuration: dict[str, Any], request: dict[str, Any]) -> None:
+    """Reject a change of Handler or Runtime, which the emulator cannot act on."""
+    for key, option in FIXED_FIELDS:
+        if key in request and request[key] != configuration.get(key):
+            raise invalid_parameter(
+                f"{key} cannot be changed in coldstart emulate: it is "
+                f"{configuration.get(key)!r}, set by the command line; restart the emulator "
+                f"with another {option} to change it"
+            )
+
+
 def copy_as_given(updated: dict[str, Any], request: dict[str, Any]) -> None:
-    """Store the remaining fields as given, in the response's shape (the caller acts on Handler)."""
-    for key in ("Role", "Handler", "Description", "Runtime", "DeadLetterConfig",
+    """Store the remaining fields as given, in the response's shape."""
+    for key in ("Role", "Description", "DeadLetterConfig",
                 "FileSystemConfigs", "EphemeralStorage", "TracingConfig",
                 "CapacityProviderConfig", "DurableConfig", "RuntimeConfig",
                 "AcceleratorConfig"):

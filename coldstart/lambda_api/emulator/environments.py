@@ -163,6 +163,8 @@ class ExecutionEnvironment:
         self.channel: WorkerChannel | None = None
         self._requests: Any = None
         self.alive = False
+        # The last peak RSS the worker reported, for a REPORT line after it died.
+        self.last_peak_kib = 0
 
     @property
     def pid(self) -> int | None:

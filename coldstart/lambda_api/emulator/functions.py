@@ -38,7 +38,7 @@ from coldstart.lambda_api.emulator.environments import (
 from coldstart.lambda_api.emulator.logs import InvokeRecord, invoke_log
 from coldstart.lambda_api.emulator.names import FunctionReference
 from coldstart.launcher import RunOptions
-from coldstart.target import Target, split_handler_string
+from coldstart.target import Target
 
 log = logging.getLogger("coldstart.emulate")
 
@@ -168,9 +168,6 @@ class EmulatedFunction:
                     "the GetFunction/GetAlias API to retrieve the latest Revision Id",
                 )
             updated = apply_update(state.configuration, request)
-            if updated["Handler"] != state.configuration["Handler"]:
-                module, attribute = split_handler_string(updated["Handler"])
-                state.target = Target(state.target.root, module, attribute, updated["Handler"])
             if "Timeout" in request:
                 state.timeout_s = float(updated["Timeout"])
             state.configuration = updated
@@ -186,7 +183,8 @@ class EmulatedFunction:
             with self._lock:
                 self._live.discard(environment)
         response = dict(updated)
-        response["LastUpdateStatus"] = "InProgress"
+        # With no --update-delay the update is done at once: a second update may follow.
+        response["LastUpdateStatus"] = "InProgress" if delay_ns > 0 else "Successful"
         return response
 
     # Invoke.
@@ -229,6 +227,7 @@ class EmulatedFunction:
             record.init_ms = init.init_ms
             record.init_output = init.output
             record.max_memory_used_mb = mebibytes(init.max_memory_kib)
+            environment.last_peak_kib = init.max_memory_kib
             if init.error is not None:
                 return self._init_failed(record, init.error, reference)
             log.info("cold start of function %s in environment %d: Init Duration "
@@ -239,6 +238,10 @@ class EmulatedFunction:
             "invoked_function_arn": reference.arn(self.region, self.account),
             "client_context": client_context,
         })
+        if result.max_memory_kib:
+            environment.last_peak_kib = result.max_memory_kib
+        else:  # the worker died before reporting: keep its last known peak
+            result = dataclasses.replace(result, max_memory_kib=environment.last_peak_kib)
         if result.status is None and mebibytes(result.max_memory_kib) > record.memory_mb:
             environment.stop("memory size exceeded")
             result = out_of_memory(result, record)

@@ -65,8 +65,10 @@ def report_line(record: InvokeRecord) -> str:
         f"Duration: {format_ms(record.duration_ms)} ms",
         f"Billed Duration: {billed_ms(record)} ms",
         f"Memory Size: {record.memory_mb} MB",
-        f"Max Memory Used: {record.max_memory_used_mb} MB",
     ]
+    # Unknown when the worker died before reporting its peak: Lambda omits it then.
+    if record.max_memory_used_mb:
+        fields.append(f"Max Memory Used: {record.max_memory_used_mb} MB")
     if record.init_ms is not None:
         fields.append(f"Init Duration: {format_ms(record.init_ms)} ms")
     if record.status is not None:
@@ -193,8 +195,9 @@ def json_invoke_log(record: InvokeRecord) -> str:
         "durationMs": round(record.duration_ms, 2),
         "billedDurationMs": billed_ms(record),
         "memorySizeMB": record.memory_mb,
-        "maxMemoryUsedMB": record.max_memory_used_mb,
     }
+    if record.max_memory_used_mb:
+        metrics["maxMemoryUsedMB"] = record.max_memory_used_mb
     if record.init_ms is not None:
         metrics["initDurationMs"] = round(record.init_ms, 2)
     report: dict[str, Any] = {

@@ -10,6 +10,7 @@ import base64
 import json
 import logging
 import re
+import sys
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +39,19 @@ DEFAULT_REGION = "us-east-1"
 LOGS_TARGET_PREFIX = "Logs_20140328."
 CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([a-z0-9-]+)/lambda/")
 
+# Error codes of the answers to requests that are not HTTP that http.server understands.
+PROTOCOL_ERROR_CODES = {
+    400: "InvalidRequestContentException",
+    404: "UnknownOperationException",
+    408: "InvalidRequestContentException",
+    411: "InvalidRequestContentException",
+    413: "RequestTooLargeException",
+    414: "RequestTooLargeException",
+    431: "RequestTooLargeException",
+    501: "UnknownOperationException",
+    505: "InvalidRequestContentException",
+}
+
 ROUTES = (
     ("POST", re.compile(r"^/2015-03-31/functions/([^/]+)/invocations/?$"), "invoke"),
     ("GET", re.compile(r"^/2015-03-31/functions/([^/]+)/?$"), "get_function"),
@@ -60,6 +74,15 @@ class EmulatorServer(ThreadingHTTPServer):
         self.registry = registry
         # Event invokes run in these threads after the 202 response.
         self.event_threads: set[threading.Thread] = set()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Log a request that failed outside an operation as one line, with no traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
+            log.info("client %s closed the connection", client_address[0])
+        else:
+            log.error("request from %s failed: %s: %s", client_address[0],
+                      type(error).__name__, error)
 
 
 class LambdaRequestHandler(BaseHTTPRequestHandler):
@@ -86,6 +109,22 @@ class LambdaRequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         log.debug("%s %s", self.address_string(), format % args)
+
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        """Answer a request http.server could not parse with a Lambda-style JSON error."""
+        if self.request_version == "HTTP/0.9":
+            # A garbled request line: answer in HTTP/1.0, so that the status and headers go out.
+            self.request_version = "HTTP/1.0"
+        self.close_connection = True
+        if not hasattr(self, "request_id"):
+            self.request_id = str(uuid.uuid4())
+        error = ApiError(code, PROTOCOL_ERROR_CODES.get(code, "ServiceException"),
+                         message or self.responses.get(code, ("Error",))[0])
+        log.info("malformed request from %s: %s %s", self.address_string(), code,
+                 error.message)
+        self.send_json(code, error.body(), {"x-amzn-ErrorType": error.code,
+                                            "Connection": "close"})
 
     def dispatch(self, method: str) -> None:
         self.request_id = str(uuid.uuid4())
@@ -136,18 +175,60 @@ class LambdaRequestHandler(BaseHTTPRequestHandler):
         match = CREDENTIAL_SCOPE.search(self.headers.get("Authorization", ""))
         return match[1] if match else DEFAULT_REGION
 
-    def content_length(self) -> int:
-        try:
-            return max(0, int(self.headers.get("Content-Length") or 0))
-        except ValueError:
-            raise ApiError(400, "InvalidRequestContentException",
-                           "Content-Length is not a number") from None
+    def chunked(self) -> bool:
+        encoding = self.headers.get("Transfer-Encoding") or ""
+        return "chunked" in encoding.lower()
 
-    def read_body(self) -> bytes:
+    def content_length(self) -> int:
+        """Return the Content-Length; 400 when it is not a whole number of 0 or more."""
+        text = (self.headers.get("Content-Length") or "0").strip()
+        if not text.isdigit():
+            # The body's end is unknown, so the connection cannot serve another request.
+            self.close_connection = True
+            raise ApiError(400, "InvalidRequestContentException",
+                           f"Content-Length {text!r} is not a whole number of bytes")
+        return int(text)
+
+    def read_body(self, limit: int = DISCARD_LIMIT_BYTES, operation: str = "") -> bytes:
+        """Read the body, of Content-Length bytes or in chunks; 413 past `limit` bytes."""
+        if self.chunked():
+            return self.read_chunked(limit, operation)
         return self.rfile.read(self.content_length())
+
+    def read_chunked(self, limit: int, operation: str) -> bytes:
+        """Decode a body sent with Transfer-Encoding: chunked, up to `limit` bytes."""
+        body = bytearray()
+        while True:
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";")[0].strip(), 16)
+            except ValueError:
+                self.close_connection = True
+                raise ApiError(400, "InvalidRequestContentException",
+                               f"Invalid chunk size line {line[:40]!r}") from None
+            if size == 0:
+                break
+            if size < 0 or len(body) + size > limit:
+                self.close_connection = True
+                raise ApiError(413, "RequestTooLargeException",
+                               f"Request must be smaller than {limit} bytes for the "
+                               f"{operation or 'request'} operation")
+            chunk = self.rfile.read(size)
+            if len(chunk) < size:
+                self.close_connection = True
+                raise ApiError(400, "InvalidRequestContentException",
+                               "The chunked request body ended early")
+            body += chunk
+            self.rfile.readline(1024)  # the CRLF after the chunk
+        while self.rfile.readline(8192).strip():  # trailer fields, up to the blank line
+            pass
+        return bytes(body)
 
     def discard_body(self) -> None:
         """Read and drop the request body, so the connection can serve the next request."""
+        if self.chunked():
+            self.close_connection = True
+            return
         remaining = self.content_length()
         if remaining > DISCARD_LIMIT_BYTES:
             self.close_connection = True
@@ -245,15 +326,15 @@ class LambdaRequestHandler(BaseHTTPRequestHandler):
         limit = ASYNC_PAYLOAD_LIMIT_BYTES if invocation_type == "Event" else (
             SYNC_PAYLOAD_LIMIT_BYTES
         )
-        if self.content_length() > limit:
+        operation = "InvokeAsync" if invocation_type == "Event" else "InvokeFunction"
+        if not self.chunked() and self.content_length() > limit:
             self.discard_body()
-            operation = "InvokeAsync" if invocation_type == "Event" else "InvokeFunction"
             raise ApiError(
                 413, "RequestTooLargeException",
                 f"Request must be smaller than {limit} bytes for the {operation} operation",
             )
 
-        payload = self.read_body()
+        payload = self.read_body(limit, operation)
         function, reference = self.function_for(name)
         check_payload_json(payload)
         client_context = decode_client_context(self.headers.get("X-Amz-Client-Context"))
