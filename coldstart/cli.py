@@ -6,6 +6,7 @@ Command modules are imported inside each command so that `coldstart --help` and
 
 from __future__ import annotations
 
+import copy
 import sys
 from typing import Annotated
 
@@ -695,10 +696,35 @@ def handle_termination_signals() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def command_name(info: typer.models.CommandInfo) -> str:
+    return info.name or info.callback.__name__.replace("_", "-")
+
+
+def app_for(arguments: list[str]) -> typer.Typer:
+    """Return an app holding only the command the arguments name, or the whole app.
+
+    typer builds the options of every registered command before it runs one, so a
+    smaller app keeps coldstart's own start-up short.
+    """
+    name = next((argument for argument in arguments if not argument.startswith("-")), None)
+    commands = [info for info in app.registered_commands if command_name(info) == name]
+    groups = [info for info in app.registered_groups if info.name == name]
+    if not commands and not groups:
+        return app
+    single = copy.copy(app)
+    single.registered_commands = commands
+    single.registered_groups = groups
+    return single
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the only place that turns exceptions into exit codes."""
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments == ["--version"]:
+        print(f"coldstart {__version__}")
+        return finish(ExitCode.OK, argv)
     click_exception, abort = click_exceptions()
-    command = typer.main.get_command(app)
+    command = typer.main.get_command(app_for(arguments))
     handle_termination_signals()
     try:
         result = command.main(args=argv, prog_name="coldstart", standalone_mode=False)
@@ -714,8 +740,16 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         code = ExitCode.OK
     else:
-        # A command that handled Ctrl-C itself (emulate) returns 130 and has said so.
+        # typer turns Ctrl-C inside a command into exit status 130. The emulator handles
+        # Ctrl-C itself and prints its own line.
         code = result if isinstance(result, int) else ExitCode.OK
+        if code == ExitCode.INTERRUPTED and "emulate" not in arguments[:1]:
+            print_error("interrupted")
+    return finish(code, argv)
+
+
+def finish(code: int, argv: list[str] | None) -> int:
+    """Exit with the code when run as the console script, else return it."""
     if argv is None:
         sys.exit(int(code))
     return int(code)
