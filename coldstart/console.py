@@ -15,7 +15,7 @@ def counted(count: int, noun: str) -> str:
 
 @dataclass
 class Streams:
-    """Where a command writes. With `--json -` stdout carries only the report."""
+    """Output streams of a command. With `--json -` stdout carries only the report."""
 
     quiet: bool = False
     no_color: bool = False

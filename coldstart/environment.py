@@ -1,4 +1,4 @@
-"""The process environment a handler sees on Lambda, rebuilt for a local run."""
+"""The process environment Lambda gives a handler, rebuilt for a local run."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def running_interpreter() -> dict[str, str]:
 def probe_interpreter(python: str) -> dict[str, str]:
     """Return the version, executable and implementation of an interpreter, asked once.
 
-    The default --python is the interpreter running coldstart, which answers without
+    The default --python is the interpreter running coldstart, which is described without
     a probe process (about 20 ms saved per command).
     """
     if os.path.abspath(python) == os.path.abspath(sys.executable):

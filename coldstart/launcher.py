@@ -36,7 +36,7 @@ ATTRIBUTION_REPORT_TIMEOUT_S = 120.0
 
 @dataclass
 class RunOptions:
-    """How each run of a target is launched."""
+    """Launch settings for each run of a target."""
 
     python: str = sys.executable
     event: Any = field(default_factory=dict)
@@ -208,7 +208,7 @@ def launch_run(
 ) -> dict[str, Any]:
     """Run one cold start in a fresh process and return its raw record.
 
-    The record holds t0, the worker's messages, the exit status and the output tails;
+    The record contains t0, the worker's messages, the exit status and the output tails;
     `coldstart.runs.build_run` turns it into a run of the report. `worker_path` is the
     worker's source or its bytecode from `compile_worker`.
     """

@@ -68,8 +68,9 @@ def run_values(runs: list[dict[str, Any]], key: str) -> list[float]:
 def summarize_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Summarise each phase over every run that measured it.
 
-    A run that failed in an invoke still measured its init, as Lambda still reports the
-    Init Duration of an invoke that raised; the failed invoke's own time is its Duration.
+    A run that failed in an invoke still measured its init, because Lambda still reports
+    the Init Duration of an invoke that raised. The failed invoke's own time is its
+    Duration.
     """
     return {key: summarize(run_values(runs, key)) for key in SUMMARY_PHASES}
 

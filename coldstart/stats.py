@@ -13,7 +13,7 @@ P95_MIN_VALUES = 20
 # Spread thresholds above which a summary is flagged as unstable, as pyperf does.
 MAX_RELATIVE_STDEV = 0.10
 MAX_OVER_MEDIAN = 2.0
-# Fewer values than this say too little about the spread to warn about it.
+# Fewer values than this tell too little about the spread to warn about it.
 MIN_VALUES_FOR_WARNINGS = 3
 # Significance needs this many values on each side.
 MIN_VALUES_FOR_SIGNIFICANCE = 5

@@ -403,6 +403,6 @@ if __name__ == "__main__":
     try:
         main()
     except BaseException:
-        # A failure of the worker itself, not of the handler: say so on stderr and leave.
+        # A failure of the worker itself, not of the handler: print it on stderr and exit.
         import_stdlib("traceback").print_exc()
         os._exit(70)

@@ -1,4 +1,4 @@
-"""Statistics on fixed inputs with known answers."""
+"""Statistics on fixed inputs with known results."""
 
 from __future__ import annotations
 

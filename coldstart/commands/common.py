@@ -93,7 +93,7 @@ def check_output_path(path: str | None, option: str) -> None:
 
 @contextmanager
 def work_folder() -> Iterator[Path]:
-    """A temporary folder for worker configuration and instrument output."""
+    """Create a temporary folder for worker configuration and instrument output."""
     folder = Path(tempfile.mkdtemp(prefix="coldstart-"))
     try:
         yield folder
